@@ -1,0 +1,45 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both install what they need.
+BUILD ?= build
+JOBS ?= 2
+CONFIG ?= examples/gateway.yaml
+
+.PHONY: all bootstrap build run test unit-test e2e-test conformance-test bench format tidy clean
+
+all: build
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: bootstrap build
+	$(BUILD)/mcpgw serve --config $(CONFIG)
+
+test: bootstrap build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	$(MAKE) --no-print-directory e2e-test conformance-test
+
+unit-test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+e2e-test: build
+	tests/integration/run.sh
+
+conformance-test: build
+	tests/conformance/run.sh
+
+bench: bootstrap build
+	bench/run.sh
+
+format:
+	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'bench/*.cc')
+
+tidy: build
+	clang-tidy -p $(BUILD) --quiet $$(git ls-files 'src/*.cc')
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,388 @@
+#include "config/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace mcpgw::config {
+namespace {
+
+// Thrown only inside this file and caught in LoadString; the public API returns values.
+struct ConfigError {
+  std::string message;
+  int line;
+};
+
+[[noreturn]] void Fail(const YAML::Node& at, const std::string& what) {
+  throw ConfigError{what, at.Mark().is_null() ? 0 : at.Mark().line + 1};
+}
+
+std::string Scalar(const YAML::Node& n, const std::string& key) {
+  if (!n.IsScalar()) Fail(n, "'" + key + "' must be a string");
+  return n.as<std::string>();
+}
+
+int64_t Int(const YAML::Node& n, const std::string& key, int64_t min, int64_t max) {
+  if (!n.IsScalar()) Fail(n, "'" + key + "' must be a number");
+  const std::string s = n.as<std::string>();
+  char* end = nullptr;
+  errno = 0;
+  long long v = std::strtoll(s.c_str(), &end, 10);
+  if (s.empty() || *end != '\0' || errno != 0) Fail(n, "'" + key + "' must be a whole number, got '" + s + "'");
+  if (v < min || v > max) {
+    Fail(n, "'" + key + "' must be between " + std::to_string(min) + " and " + std::to_string(max) +
+                ", got " + s);
+  }
+  return v;
+}
+
+bool Bool(const YAML::Node& n, const std::string& key) {
+  if (!n.IsScalar()) Fail(n, "'" + key + "' must be true or false");
+  const std::string s = n.as<std::string>();
+  if (s == "true" || s == "yes" || s == "on") return true;
+  if (s == "false" || s == "no" || s == "off") return false;
+  Fail(n, "'" + key + "' must be true or false, got '" + s + "'");
+}
+
+std::vector<std::string> StringList(const YAML::Node& n, const std::string& key) {
+  std::vector<std::string> out;
+  if (n.IsNull()) return out;
+  if (!n.IsSequence()) Fail(n, "'" + key + "' must be a list of strings");
+  for (const auto& item : n) out.push_back(Scalar(item, key));
+  return out;
+}
+
+std::map<std::string, std::string> StringMap(const YAML::Node& n, const std::string& key) {
+  std::map<std::string, std::string> out;
+  if (n.IsNull()) return out;
+  if (!n.IsMap()) Fail(n, "'" + key + "' must be a mapping of names to strings");
+  for (const auto& kv : n) out[kv.first.as<std::string>()] = Scalar(kv.second, key + "." + kv.first.as<std::string>());
+  return out;
+}
+
+void CheckKeys(const YAML::Node& n, const std::set<std::string>& allowed, const std::string& where) {
+  for (const auto& kv : n) {
+    std::string k = kv.first.as<std::string>();
+    if (!allowed.count(k)) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      Fail(kv.first, "unknown setting '" + k + "' in " + where + " (known: " + list + ")");
+    }
+  }
+}
+
+std::vector<std::string> SplitWords(const std::string& s) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  std::string w;
+  while (in >> w) out.push_back(w);
+  return out;
+}
+
+bool ValidServerName(const std::string& name) {
+  if (name.empty() || name.size() > 32) return false;
+  for (char c : name) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) return false;
+  }
+  return true;
+}
+
+void ParseListen(const std::string& text, const YAML::Node& at, Config* cfg) {
+  std::string host, port;
+  if (!text.empty() && text.front() == '[') {
+    size_t close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      Fail(at, "'listen' must be host:port, e.g. 127.0.0.1:8080 or [::1]:8080");
+    }
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    size_t colon = text.rfind(':');
+    if (colon == std::string::npos) Fail(at, "'listen' must be host:port, e.g. 127.0.0.1:8080");
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  char* end = nullptr;
+  long p = std::strtol(port.c_str(), &end, 10);
+  if (host.empty() || port.empty() || *end != '\0' || p < 0 || p > 65535) {
+    Fail(at, "'listen' must be host:port with a port from 0 to 65535, got '" + text + "'");
+  }
+  cfg->listen_host = host;
+  cfg->listen_port = static_cast<int>(p);
+}
+
+ServerConfig ParseServer(const YAML::Node& n, int index) {
+  if (!n.IsMap()) Fail(n, "servers[" + std::to_string(index) + "] must be a mapping");
+  CheckKeys(n,
+            {"name", "transport", "command", "args", "env", "cwd", "url", "headers", "required",
+             "request_timeout_ms", "tools", "restart", "type"},
+            "servers[" + std::to_string(index) + "]");
+  ServerConfig s;
+  s.line = n.Mark().line + 1;
+  if (!n["name"]) Fail(n, "servers[" + std::to_string(index) + "] needs a 'name'");
+  s.name = Scalar(n["name"], "name");
+  if (!ValidServerName(s.name)) {
+    Fail(n["name"], "server name '" + s.name +
+                        "' must be 1-32 characters of letters, digits, '_' or '-' (it becomes the tool prefix)");
+  }
+  std::string transport;
+  if (n["transport"]) {
+    transport = Scalar(n["transport"], "transport");
+  } else if (n["type"]) {
+    transport = Scalar(n["type"], "type");
+  } else {
+    transport = n["url"] ? "http" : "stdio";
+  }
+  if (transport == "stdio") {
+    s.transport = Transport::kStdio;
+  } else if (transport == "http" || transport == "streamable-http" || transport == "streamableHttp") {
+    s.transport = Transport::kHttp;
+  } else if (transport == "sse") {
+    Fail(n["transport"] ? n["transport"] : n["type"],
+         "server '" + s.name + "': the legacy SSE upstream transport is not supported; use an "
+         "upstream's Streamable HTTP endpoint (transport: http)");
+  } else {
+    Fail(n["transport"] ? n["transport"] : n["type"],
+         "server '" + s.name + "': unknown transport '" + transport + "' (use stdio or http)");
+  }
+  if (n["command"]) {
+    const YAML::Node& c = n["command"];
+    s.command = c.IsSequence() ? StringList(c, "command") : SplitWords(Scalar(c, "command"));
+  }
+  if (n["args"]) {
+    for (auto& a : StringList(n["args"], "args")) s.command.push_back(a);
+  }
+  if (n["env"]) s.env = StringMap(n["env"], "env");
+  if (n["cwd"]) s.cwd = Scalar(n["cwd"], "cwd");
+  if (n["url"]) s.url = Scalar(n["url"], "url");
+  if (n["headers"]) s.headers = StringMap(n["headers"], "headers");
+  if (n["required"]) s.required = Bool(n["required"], "required");
+  if (n["request_timeout_ms"]) s.request_timeout_ms = Int(n["request_timeout_ms"], "request_timeout_ms", 1, 3600000);
+  if (n["tools"]) {
+    const YAML::Node& t = n["tools"];
+    if (!t.IsMap()) Fail(t, "'tools' must be a mapping with 'allow' and/or 'deny' lists");
+    CheckKeys(t, {"allow", "deny"}, "tools");
+    if (t["allow"]) s.tools_allow = StringList(t["allow"], "tools.allow");
+    if (t["deny"]) s.tools_deny = StringList(t["deny"], "tools.deny");
+  }
+  if (n["restart"]) {
+    const YAML::Node& r = n["restart"];
+    if (!r.IsMap()) Fail(r, "'restart' must be a mapping");
+    CheckKeys(r, {"initial_backoff_ms", "max_backoff_ms"}, "restart");
+    if (r["initial_backoff_ms"]) s.restart_initial_backoff_ms = Int(r["initial_backoff_ms"], "initial_backoff_ms", 10, 600000);
+    if (r["max_backoff_ms"]) s.restart_max_backoff_ms = Int(r["max_backoff_ms"], "max_backoff_ms", 10, 3600000);
+  }
+  if (s.transport == Transport::kStdio) {
+    if (s.command.empty()) Fail(n, "server '" + s.name + "' (stdio) needs a 'command'");
+    if (!s.url.empty()) Fail(n["url"], "server '" + s.name + "' is stdio; 'url' belongs to http servers");
+  } else {
+    if (s.url.empty()) Fail(n, "server '" + s.name + "' (http) needs a 'url'");
+    if (s.url.rfind("http://", 0) != 0 && s.url.rfind("https://", 0) != 0) {
+      Fail(n["url"], "server '" + s.name + "': url must start with http:// or https://");
+    }
+    if (!s.command.empty()) Fail(n["command"], "server '" + s.name + "' is http; 'command' belongs to stdio servers");
+  }
+  return s;
+}
+
+// Claude Desktop {"mcpServers": {name: {...}}} and VS Code {"servers": {name: {...}}}.
+std::vector<ServerConfig> ParseServerMap(const YAML::Node& n) {
+  std::vector<ServerConfig> out;
+  int i = 0;
+  for (const auto& kv : n) {
+    YAML::Node entry = YAML::Clone(kv.second);
+    if (!entry.IsMap()) Fail(kv.second, "server '" + kv.first.as<std::string>() + "' must be a mapping");
+    entry["name"] = kv.first.as<std::string>();
+    // Keys that desktop clients use and the gateway has no use for.
+    for (const char* ignored : {"disabled", "autoApprove", "alwaysAllow", "envFile", "timeout", "description"}) {
+      entry.remove(ignored);
+    }
+    YAML::Node fixed = entry;
+    // Keep marks from the original node for error messages.
+    try {
+      out.push_back(ParseServer(fixed, i));
+    } catch (ConfigError& e) {
+      if (e.line == 0) e.line = kv.second.Mark().line + 1;
+      throw;
+    }
+    ++i;
+  }
+  return out;
+}
+
+void ApplyEnv(Config* cfg, const EnvLookup& env) {
+  auto get = [&](const char* name) -> const char* {
+    const char* v = env(name);
+    return (v && *v) ? v : nullptr;
+  };
+  auto bad = [](const char* name, const std::string& why) {
+    throw ConfigError{std::string("environment variable ") + name + ": " + why, -1};
+  };
+  if (const char* v = get("GATEWAY_PORT")) {
+    char* end = nullptr;
+    long p = std::strtol(v, &end, 10);
+    if (*end != '\0' || p < 0 || p > 65535) bad("GATEWAY_PORT", "must be a port number 0-65535");
+    cfg->listen_port = static_cast<int>(p);
+  }
+  if (const char* v = get("GATEWAY_HOST")) cfg->listen_host = v;
+  if (const char* v = get("GATEWAY_LOG_LEVEL")) cfg->log_level = v;
+  if (const char* v = get("LOG_FORMAT")) cfg->log_format = v;
+  if (const char* v = get("ENV")) cfg->env = v;
+  if (const char* v = get("GATEWAY_ALLOWED_ORIGINS")) {
+    cfg->allowed_origins.clear();
+    std::string s = v;
+    size_t start = 0;
+    while (start <= s.size()) {
+      size_t comma = s.find(',', start);
+      std::string item = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      while (!item.empty() && item.front() == ' ') item.erase(item.begin());
+      while (!item.empty() && item.back() == ' ') item.pop_back();
+      if (!item.empty()) cfg->allowed_origins.push_back(item);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+}
+
+void Validate(Config* cfg) {
+  auto bad = [](const std::string& what) { throw ConfigError{what, -1}; };
+  static const std::set<std::string> kLevels = {"debug", "info", "warn", "warning", "error", "off"};
+  if (!kLevels.count(cfg->log_level)) bad("log level '" + cfg->log_level + "' is not one of debug, info, warn, error");
+  if (cfg->log_format != "json" && cfg->log_format != "text") bad("log format '" + cfg->log_format + "' is not json or text");
+  if (cfg->env != "dev" && cfg->env != "staging" && cfg->env != "prod") bad("env '" + cfg->env + "' is not dev, staging or prod");
+  std::set<std::string> names;
+  for (const auto& s : cfg->servers) {
+    if (!names.insert(s.name).second) {
+      throw ConfigError{"server name '" + s.name + "' is used twice; names must be unique", s.line};
+    }
+  }
+}
+
+Config ParseRoot(const YAML::Node& root) {
+  Config cfg;
+  if (root.IsNull()) return cfg;
+  if (!root.IsMap()) Fail(root, "the configuration must be a mapping (key: value) at the top level");
+  if (root["mcpServers"] && !root["listen"]) {  // Claude Desktop shape
+    CheckKeys(root, {"mcpServers", "globalShortcut"}, "a Claude Desktop configuration");
+    if (!root["mcpServers"].IsMap()) Fail(root["mcpServers"], "'mcpServers' must be a mapping of names to servers");
+    cfg.servers = ParseServerMap(root["mcpServers"]);
+    return cfg;
+  }
+  if (root["servers"] && root["servers"].IsMap()) {  // VS Code shape
+    CheckKeys(root, {"servers", "inputs"}, "a VS Code mcp.json");
+    cfg.servers = ParseServerMap(root["servers"]);
+    return cfg;
+  }
+  CheckKeys(root,
+            {"listen", "env", "log_level", "log_format", "allowed_origins", "tool_prefix",
+             "prefix_separator", "post_response", "request_timeout_ms", "session_idle_timeout_s",
+             "max_sessions", "max_body_bytes", "max_header_bytes", "sse_retry_ms", "shutdown_grace_ms", "servers"},
+            "the top level");
+  if (root["listen"]) ParseListen(Scalar(root["listen"], "listen"), root["listen"], &cfg);
+  if (root["env"]) cfg.env = Scalar(root["env"], "env");
+  if (root["log_level"]) cfg.log_level = Scalar(root["log_level"], "log_level");
+  if (root["log_format"]) cfg.log_format = Scalar(root["log_format"], "log_format");
+  if (root["allowed_origins"]) cfg.allowed_origins = StringList(root["allowed_origins"], "allowed_origins");
+  if (root["tool_prefix"]) {
+    std::string m = Scalar(root["tool_prefix"], "tool_prefix");
+    if (m == "always") {
+      cfg.tool_prefix = PrefixMode::kAlways;
+    } else if (m == "never") {
+      cfg.tool_prefix = PrefixMode::kNever;
+    } else if (m == "on-conflict" || m == "on_conflict") {
+      cfg.tool_prefix = PrefixMode::kOnConflict;
+    } else {
+      Fail(root["tool_prefix"], "'tool_prefix' must be always, never or on-conflict, got '" + m + "'");
+    }
+  }
+  if (root["prefix_separator"]) {
+    cfg.prefix_separator = Scalar(root["prefix_separator"], "prefix_separator");
+    for (char c : cfg.prefix_separator) {
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.')) {
+        Fail(root["prefix_separator"], "'prefix_separator' may only contain letters, digits, '_', '-' or '.'");
+      }
+    }
+    if (cfg.prefix_separator.empty()) Fail(root["prefix_separator"], "'prefix_separator' must not be empty");
+  }
+  if (root["post_response"]) {
+    std::string m = Scalar(root["post_response"], "post_response");
+    if (m == "auto") {
+      cfg.post_response = PostResponse::kAuto;
+    } else if (m == "sse") {
+      cfg.post_response = PostResponse::kSse;
+    } else if (m == "json") {
+      cfg.post_response = PostResponse::kJson;
+    } else {
+      Fail(root["post_response"], "'post_response' must be auto, sse or json, got '" + m + "'");
+    }
+  }
+  if (root["request_timeout_ms"]) cfg.request_timeout_ms = Int(root["request_timeout_ms"], "request_timeout_ms", 1, 3600000);
+  if (root["session_idle_timeout_s"]) cfg.session_idle_timeout_s = Int(root["session_idle_timeout_s"], "session_idle_timeout_s", 1, 604800);
+  if (root["max_sessions"]) cfg.max_sessions = Int(root["max_sessions"], "max_sessions", 1, 10000000);
+  if (root["max_body_bytes"]) cfg.max_body_bytes = Int(root["max_body_bytes"], "max_body_bytes", 1024, 1LL << 30);
+  if (root["max_header_bytes"]) cfg.max_header_bytes = Int(root["max_header_bytes"], "max_header_bytes", 1024, 1 << 20);
+  if (root["sse_retry_ms"]) cfg.sse_retry_ms = Int(root["sse_retry_ms"], "sse_retry_ms", 0, 600000);
+  if (root["shutdown_grace_ms"]) cfg.shutdown_grace_ms = Int(root["shutdown_grace_ms"], "shutdown_grace_ms", 0, 600000);
+  if (root["servers"]) {
+    const YAML::Node& servers = root["servers"];
+    if (!servers.IsSequence()) Fail(servers, "'servers' must be a list of servers");
+    int i = 0;
+    for (const auto& s : servers) cfg.servers.push_back(ParseServer(s, i++));
+  }
+  return cfg;
+}
+
+}  // namespace
+
+EnvLookup ProcessEnv() {
+  return [](const char* name) -> const char* { return std::getenv(name); };
+}
+
+Result<Config> LoadString(const std::string& text, const std::string& source_name, const EnvLookup& env) {
+  auto where = [&](int line) {
+    return line > 0 ? source_name + ":" + std::to_string(line) + ": " : source_name + ": ";
+  };
+  try {
+    YAML::Node root = YAML::Load(text);
+    Config cfg = ParseRoot(root);
+    cfg.source = source_name;
+    ApplyEnv(&cfg, env);
+    Validate(&cfg);
+    return cfg;
+  } catch (const ConfigError& e) {
+    if (e.line < 0) return MakeError(e.message);  // came from the environment, not the file
+    return MakeError(where(e.line) + e.message);
+  } catch (const YAML::Exception& e) {
+    return MakeError(where(e.mark.is_null() ? 0 : e.mark.line + 1) + "YAML syntax error: " + e.msg);
+  }
+}
+
+Result<Config> LoadFile(const std::string& path, const EnvLookup& env) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return MakeError(path + ": cannot open configuration file: " + std::strerror(errno));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return LoadString(ss.str(), path, env);
+}
+
+Result<Config> FromEnvironment(const EnvLookup& env) { return LoadString("", "(environment)", env); }
+
+const char* ToString(Transport t) { return t == Transport::kStdio ? "stdio" : "http"; }
+const char* ToString(PrefixMode m) {
+  switch (m) {
+    case PrefixMode::kAlways:
+      return "always";
+    case PrefixMode::kNever:
+      return "never";
+    default:
+      return "on-conflict";
+  }
+}
+
+}  // namespace mcpgw::config

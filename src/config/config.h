@@ -1,0 +1,78 @@
+// The gateway's configuration: loaded once from a YAML (or Claude Desktop / VS Code JSON) file,
+// overridden by the environment variables the requirements name, validated, then treated as an
+// immutable snapshot by everything else.
+//
+// Errors name the file, the line and what to change; `mcpgw serve` exits with code 2 on them.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace mcpgw::config {
+
+enum class Transport { kStdio, kHttp };
+enum class PrefixMode { kAlways, kNever, kOnConflict };
+enum class PostResponse { kAuto, kSse, kJson };
+
+struct ServerConfig {
+  std::string name;
+  Transport transport = Transport::kStdio;
+  // stdio
+  std::vector<std::string> command;  // argv, command[0] looked up in PATH
+  std::map<std::string, std::string> env;
+  std::string cwd;
+  // http
+  std::string url;
+  std::map<std::string, std::string> headers;
+  // both
+  bool required = false;  // fail-closed: start-up fails and /ready is false without it
+  int64_t request_timeout_ms = 0;  // 0 = the gateway default
+  std::vector<std::string> tools_allow;
+  std::vector<std::string> tools_deny;
+  int64_t restart_initial_backoff_ms = 250;
+  int64_t restart_max_backoff_ms = 30000;
+  int line = 0;  // where it was defined, for later error messages
+};
+
+struct Config {
+  std::string source;  // file name it came from
+  std::string listen_host = "127.0.0.1";
+  int listen_port = 8080;
+  std::string env = "dev";
+  std::string log_level = "info";
+  std::string log_format = "json";
+  std::vector<std::string> allowed_origins;  // empty: loopback names only; "*" any
+  PrefixMode tool_prefix = PrefixMode::kOnConflict;
+  std::string prefix_separator = "__";
+  PostResponse post_response = PostResponse::kAuto;
+  int64_t request_timeout_ms = 60000;
+  int64_t session_idle_timeout_s = 1800;
+  int64_t max_sessions = 10000;
+  int64_t max_body_bytes = 4 << 20;
+  int64_t max_header_bytes = 16 << 10;
+  int64_t sse_retry_ms = 1000;
+  int64_t shutdown_grace_ms = 3000;
+  std::vector<ServerConfig> servers;
+};
+
+// Looks up an environment variable; returns nullptr when unset. Injected so tests need no setenv.
+using EnvLookup = std::function<const char*(const char*)>;
+EnvLookup ProcessEnv();
+
+// Loads and validates. `source_name` is used in error messages.
+Result<Config> LoadString(const std::string& text, const std::string& source_name,
+                          const EnvLookup& env);
+Result<Config> LoadFile(const std::string& path, const EnvLookup& env);
+
+// A config with no file at all: defaults + environment (used when --config is not given).
+Result<Config> FromEnvironment(const EnvLookup& env);
+
+const char* ToString(Transport t);
+const char* ToString(PrefixMode m);
+
+}  // namespace mcpgw::config
