@@ -1,0 +1,132 @@
+// mcpgw: parse the command line, load the configuration, run. Nothing else lives here.
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "common/log.h"
+#include "config/config.h"
+#include "gateway/gateway.h"
+#include "http/http.h"
+#include "io/loop.h"
+
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+int Serve(const std::string& config_path, bool check_only) {
+  auto env = mcpgw::config::ProcessEnv();
+  auto loaded = config_path.empty() ? mcpgw::config::FromEnvironment(env)
+                                    : mcpgw::config::LoadFile(config_path, env);
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "mcpgw: configuration error: %s\n", loaded.error().message.c_str());
+    return 2;
+  }
+  const mcpgw::config::Config& cfg = *loaded;
+  mcpgw::log::Level level;
+  mcpgw::log::Format format;
+  mcpgw::log::ParseLevel(cfg.log_level, &level);
+  mcpgw::log::ParseFormat(cfg.log_format, &format);
+  mcpgw::log::Configure(level, format);
+  if (check_only) {
+    std::printf("%s: OK (%zu servers)\n", cfg.source.empty() ? "(environment)" : cfg.source.c_str(), cfg.servers.size());
+    return 0;
+  }
+  signal(SIGPIPE, SIG_IGN);
+
+  auto loop = mcpgw::io::NewLoop();
+  auto gateway = mcpgw::gateway::NewGateway(*loop, cfg);
+  mcpgw::http::ServerOptions opts;
+  opts.host = cfg.listen_host;
+  opts.port = cfg.listen_port;
+  opts.max_body_bytes = static_cast<size_t>(cfg.max_body_bytes);
+  opts.max_header_bytes = static_cast<size_t>(cfg.max_header_bytes);
+  auto server = mcpgw::http::NewServer(*loop, opts, [&](mcpgw::http::Request&& req, std::shared_ptr<mcpgw::http::Responder> res) {
+    gateway->Handle(std::move(req), std::move(res));
+  });
+  auto port = server->Listen();
+  if (!port.ok()) {
+    mcpgw::log::Error("cannot listen", {{"error", port.error().message}});
+    return 1;
+  }
+  bool loopback = cfg.listen_host == "127.0.0.1" || cfg.listen_host == "::1" || cfg.listen_host == "localhost";
+  std::string address = (cfg.listen_host.find(':') != std::string::npos ? "[" + cfg.listen_host + "]" : cfg.listen_host) +
+                        ":" + std::to_string(*port);
+  mcpgw::log::Info("listening", {{"address", address}, {"version", kVersion}, {"config", cfg.source},
+                                 {"servers", static_cast<int64_t>(cfg.servers.size())}, {"env", cfg.env}});
+  if (!loopback) {
+    mcpgw::log::Warn("listening on a non-loopback address without authentication: anyone who can reach it can use every tool",
+                     {{"address", address}});
+  }
+  mcpgw::Status started = gateway->Start();
+  if (!started.ok()) {
+    mcpgw::log::Error("start-up failed", {{"error", started.error().message}});
+    server->Stop();
+    bool stopped = false;
+    gateway->Shutdown([&] { stopped = true; loop->Stop(); });
+    if (!stopped) loop->Run();
+    return 1;
+  }
+
+  int exit_code = 0;
+  bool stopping = false;
+  auto shutdown = [&](const char* why) {
+    if (stopping) {
+      mcpgw::log::Warn("second signal: exiting now");
+      loop->Stop();
+      return;
+    }
+    stopping = true;
+    mcpgw::log::Info("shutting down", {{"reason", why}});
+    server->Stop();
+    gateway->Shutdown([&] { loop->Stop(); });
+    // Never hang on shutdown: children get SIGKILL well before this.
+    loop->After(std::chrono::milliseconds(cfg.shutdown_grace_ms + 5000), [&] {
+      mcpgw::log::Error("shutdown took too long; exiting");
+      exit_code = 1;
+      loop->Stop();
+    });
+  };
+  loop->OnSignal(SIGTERM, [&] { shutdown("SIGTERM"); });
+  loop->OnSignal(SIGINT, [&] { shutdown("SIGINT"); });
+  loop->Run();
+  mcpgw::log::Info("stopped");
+  return exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"mcpgw - a secure, fast gateway in front of Model Context Protocol servers"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", kVersion);
+
+  std::string config_path;
+  bool check = false;
+  auto* serve = app.add_subcommand("serve", "Run the gateway (Streamable HTTP at /mcp, legacy SSE at /sse)");
+  serve->add_option("-c,--config", config_path,
+                    "YAML configuration file, or a Claude Desktop / VS Code JSON file "
+                    "(see docs/configuration.md). Without it: no upstreams, settings from the environment.")
+      ->check(CLI::ExistingFile);
+  serve->add_flag("--check", check, "Validate the configuration and exit (0 = valid, 2 = invalid)");
+  serve->footer(
+      "Environment (overrides the file): GATEWAY_HOST, GATEWAY_PORT, GATEWAY_LOG_LEVEL,\n"
+      "GATEWAY_ALLOWED_ORIGINS, LOG_FORMAT, ENV.\n"
+      "Exit codes: 0 stopped cleanly, 1 runtime failure, 2 bad configuration.");
+
+  auto* version = app.add_subcommand("version", "Print the version");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  if (*version) {
+    std::printf("mcpgw %s\n", kVersion);
+    return 0;
+  }
+  if (*serve) return Serve(config_path, check);
+  return 2;
+}

@@ -1,0 +1,967 @@
+#include "gateway/gateway.h"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "common/log.h"
+#include "gateway/catalog.h"
+#include "gateway/session.h"
+#include "jsonrpc/jsonrpc.h"
+#include "sse/sse.h"
+#include "upstream/client.h"
+
+namespace mcpgw::gateway {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using jsonrpc::Kind;
+using jsonrpc::Message;
+
+constexpr const char* kVersion = "0.1.0";
+constexpr const char* kLatestProtocol = "2025-11-25";
+constexpr size_t kMaxDetachedStreams = 16;
+
+bool StreamableVersion(std::string_view v) {
+  return v == "2025-11-25" || v == "2025-06-18" || v == "2025-03-26";
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Host part of a Host header or an origin URL (no scheme, port or brackets), lowercase.
+std::string HostOnly(std::string_view hostport) {
+  size_t scheme = hostport.find("://");
+  if (scheme != std::string_view::npos) hostport.remove_prefix(scheme + 3);
+  size_t slash = hostport.find('/');
+  if (slash != std::string_view::npos) hostport = hostport.substr(0, slash);
+  if (!hostport.empty() && hostport.front() == '[') {
+    size_t close = hostport.find(']');
+    return Lower(hostport.substr(1, close == std::string_view::npos ? std::string_view::npos : close - 1));
+  }
+  size_t colon = hostport.rfind(':');
+  return Lower(hostport.substr(0, colon));
+}
+
+bool IsLoopbackName(std::string_view host) {
+  return host == "localhost" || host == "127.0.0.1" || host == "::1";
+}
+
+const http::Headers& JsonHeaders() {
+  static const http::Headers h = {{"content-type", "application/json"}, {"cache-control", "no-store"}};
+  return h;
+}
+
+// A client request the gateway forwarded and has not answered yet.
+struct InFlight {
+  std::string session;
+  uint64_t stream = 0;
+  json::value client_id;
+  std::string server;
+  int64_t upstream_id = -1;
+  std::string method;
+  std::string tool;
+  std::string progress_token;  // the gateway's token, "" if none
+  Clock::time_point start;
+  std::string request_id;
+};
+
+// A server->client request waiting for the client's answer.
+struct ServerRequest {
+  std::string server;
+  json::value upstream_id;
+  std::string session;
+};
+
+struct ProgressRoute {
+  std::string session;
+  uint64_t stream = 0;
+  json::value client_token;
+};
+
+class GatewayImpl : public Gateway {
+ public:
+  GatewayImpl(io::Loop& loop, const config::Config& cfg)
+      : loop_(loop), cfg_(cfg), spawner_(upstream::NewSpawner(loop)), http_client_(http::NewClient(loop)) {
+    for (const auto& server : cfg_.servers) {
+      upstream::McpClient::Hooks hooks;
+      std::string name = server.name;
+      hooks.on_change = [this] { OnUpstreamChange(); };
+      hooks.on_notification = [this, name](Message&& m, std::optional<int64_t> rel) {
+        OnUpstreamNotification(name, std::move(m), rel);
+      };
+      hooks.on_request = [this, name](Message&& m, std::optional<int64_t> rel) {
+        OnUpstreamRequest(name, std::move(m), rel);
+      };
+      upstreams_.emplace(name, std::make_unique<upstream::McpClient>(loop_, *spawner_, *http_client_, server,
+                                                                     cfg_.request_timeout_ms, std::move(hooks)));
+      upstream_order_.push_back(name);
+    }
+    allowed_any_ = std::find(cfg_.allowed_origins.begin(), cfg_.allowed_origins.end(), "*") != cfg_.allowed_origins.end();
+    for (const auto& o : cfg_.allowed_origins) allowed_hosts_.insert(HostOnly(o));
+    if (cfg_.listen_host != "0.0.0.0" && cfg_.listen_host != "::") allowed_hosts_.insert(HostOnly(cfg_.listen_host));
+  }
+
+  Status Start() override {
+    for (const auto& name : upstream_order_) upstreams_[name]->Start();
+    for (const auto& s : cfg_.servers) {
+      auto& up = upstreams_[s.name];
+      if (s.required && up->state() == upstream::State::kDown) {
+        return MakeError("required server '" + s.name + "' cannot start: " + up->last_error());
+      }
+    }
+    ScheduleSweep();
+    return {};
+  }
+
+  size_t session_count() const override { return sessions_.size(); }
+
+  // ---------------------------------------------------------------- HTTP entry
+
+  void Handle(http::Request&& req, std::shared_ptr<http::Responder> res) override {
+    std::string_view path = req.path();
+    if (path == "/health" || path == "/healthz") {
+      if (req.method != "GET" && req.method != "HEAD") return MethodNotAllowed(*res, "GET");
+      return res->Send(200, JsonHeaders(), R"({"status":"ok"})");
+    }
+    if (path == "/ready" || path == "/readyz") return Ready(*res);
+    if (path == "/mcp" || path == "/sse" || path == "/messages") {
+      if (std::string why; !CheckHostAndOrigin(req, &why)) {
+        log::Warn("request refused: host/origin not allowed",
+                  {{"host", req.header("host")}, {"origin", req.header("origin")}, {"remote", req.remote_ip}});
+        return SendRpcError(*res, 403, nullptr, jsonrpc::kInvalidRequest, why);
+      }
+    }
+    if (path == "/mcp") {
+      if (req.method == "POST") return HandlePost(std::move(req), std::move(res));
+      if (req.method == "GET") return HandleGet(req, std::move(res));
+      if (req.method == "DELETE") return HandleDelete(req, *res);
+      return MethodNotAllowed(*res, "GET, POST, DELETE");
+    }
+    if (path == "/sse") {
+      if (req.method != "GET") return MethodNotAllowed(*res, "GET");
+      return HandleLegacySse(req, std::move(res));
+    }
+    if (path == "/messages") {
+      if (req.method != "POST") return MethodNotAllowed(*res, "POST");
+      return HandleLegacyPost(std::move(req), std::move(res));
+    }
+    res->Send(404, JsonHeaders(), R"({"error":"not found","endpoints":["/mcp","/sse","/health","/ready"]})");
+  }
+
+ private:
+  // ---------------------------------------------------------------- helpers
+
+  static void MethodNotAllowed(http::Responder& res, const char* allow) {
+    res.Send(405, {{"allow", allow}, {"content-type", "application/json"}},
+             R"({"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Method not allowed"}})");
+  }
+
+  static void SendRpcError(http::Responder& res, int status, const json::value& id, int code, std::string_view msg) {
+    res.Send(status, JsonHeaders(), jsonrpc::MakeErrorResponse(id, code, msg));
+  }
+
+  bool CheckHostAndOrigin(const http::Request& req, std::string* why) {
+    if (allowed_any_) return true;
+    std::string host = HostOnly(req.header("host"));
+    if (!host.empty() && !IsLoopbackName(host) && !allowed_hosts_.count(host)) {
+      *why = "Host '" + std::string(req.header("host")) + "' is not allowed (set GATEWAY_ALLOWED_ORIGINS)";
+      return false;
+    }
+    std::string_view origin = req.header("origin");
+    if (!origin.empty()) {
+      bool listed = std::find(cfg_.allowed_origins.begin(), cfg_.allowed_origins.end(), origin) != cfg_.allowed_origins.end();
+      if (!listed && !IsLoopbackName(HostOnly(origin))) {
+        *why = "Origin '" + std::string(origin) + "' is not allowed (set GATEWAY_ALLOWED_ORIGINS)";
+        return false;
+      }
+    }
+    return true;
+  }
+
+  void Ready(http::Responder& res) {
+    json::object ups;
+    bool ready = true;
+    bool degraded = false;
+    for (const auto& name : upstream_order_) {
+      const auto& up = *upstreams_.at(name);
+      json::object u;
+      u["status"] = upstream::ToString(up.state());
+      u["transport"] = config::ToString(up.server_config().transport);
+      u["required"] = up.server_config().required;
+      u["tools"] = up.catalog().tools.size();
+      u["restarts"] = up.restarts();
+      if (!up.last_error().empty()) u["error"] = up.last_error();
+      if (up.state() != upstream::State::kReady) {
+        if (up.server_config().required) {
+          ready = false;
+        } else {
+          degraded = true;
+        }
+      }
+      ups[name] = std::move(u);
+    }
+    json::object body;
+    body["status"] = ready ? (degraded ? "degraded" : "ready") : "not_ready";
+    json::object comps;
+    json::object c;
+    c["status"] = "ok";
+    c["source"] = cfg_.source;
+    comps["config"] = std::move(c);
+    comps["upstreams"] = std::move(ups);
+    json::object sess;
+    sess["active"] = sessions_.size();
+    sess["max"] = cfg_.max_sessions;
+    comps["sessions"] = std::move(sess);
+    body["components"] = std::move(comps);
+    res.Send(ready ? 200 : 503, JsonHeaders(), json::Serialize(body));
+  }
+
+  // ---------------------------------------------------------------- POST /mcp
+
+  void HandlePost(http::Request&& req, std::shared_ptr<http::Responder> res) {
+    std::string_view ctype = req.header("content-type");
+    if (ctype.find("application/json") == std::string_view::npos) {
+      return SendRpcError(*res, 415, nullptr, jsonrpc::kInvalidRequest,
+                          "Unsupported Media Type: Content-Type must be application/json");
+    }
+    std::string_view accept = req.header("accept");
+    bool accepts_json = accept.empty() || accept.find("application/json") != std::string_view::npos ||
+                        accept.find("*/*") != std::string_view::npos;
+    bool accepts_sse = accept.find("text/event-stream") != std::string_view::npos;
+    if (!accepts_json && !accepts_sse) {
+      return SendRpcError(*res, 406, nullptr, jsonrpc::kInvalidRequest,
+                          "Not Acceptable: Accept must include application/json and text/event-stream");
+    }
+    auto parsed = jsonrpc::Parse(req.body);
+    if (!parsed.ok()) return SendRpcError(*res, 400, nullptr, parsed.error().code, parsed.error().message);
+    Message msg = std::move(parsed).value();
+
+    std::string_view pv = req.header("mcp-protocol-version");
+    if (!pv.empty() && !StreamableVersion(pv)) {
+      return SendRpcError(*res, 400, msg.id(), jsonrpc::kInvalidRequest,
+                          "Bad Request: unsupported MCP-Protocol-Version '" + std::string(pv) +
+                              "' (supported: 2025-11-25, 2025-06-18, 2025-03-26)");
+    }
+    std::string_view sid = req.header("mcp-session-id");
+    if (msg.kind == Kind::kRequest && msg.method == "initialize") {
+      if (!sid.empty()) {
+        return SendRpcError(*res, 400, msg.id(), jsonrpc::kInvalidRequest,
+                            "Bad Request: initialize must not carry an Mcp-Session-Id");
+      }
+      return Initialize(msg, *res, accepts_json, accepts_sse, /*legacy=*/nullptr);
+    }
+    if (sid.empty()) {
+      return SendRpcError(*res, 400, msg.id(), jsonrpc::kInvalidRequest,
+                          "Bad Request: Mcp-Session-Id header is required (initialize first)");
+    }
+    Session* session = sessions_.Find(sid);
+    if (!session || session->legacy_sse) {
+      return SendRpcError(*res, 404, msg.id(), jsonrpc::kInvalidRequest, "Session not found");
+    }
+    session->last_seen = loop_.Now();
+    if (msg.kind != Kind::kRequest) {
+      res->Send(202, {}, "");
+      return OnClientMessage(*session, std::move(msg));
+    }
+    // A request: its answer (and anything related) goes on a stream of its own.
+    Stream& stream = session->NewStream(false);
+    stream.responder = res;
+    stream.json_only = !accepts_sse;
+    stream.json_pending = accepts_json && cfg_.post_response != config::PostResponse::kSse;
+    stream.open_requests = 1;
+    if (!stream.json_pending) StartSse(*session, stream);
+    WatchDisconnect(*session, stream);
+    OnClientRequest(*session, stream, std::move(msg), std::string(req.header("x-request-id")));
+  }
+
+  void StartSse(Session& session, Stream& stream) {
+    stream.json_pending = false;
+    if (!stream.responder || stream.responder->Started()) return;
+    http::Headers h = {{"content-type", "text/event-stream"}, {"cache-control", "no-cache"}};
+    if (!session.legacy_sse) h.push_back({"mcp-session-id", session.id});
+    stream.responder->StartStream(200, std::move(h));
+    // Priming event: an id to resume from, empty data, and how soon to reconnect.
+    stream.responder->Write(sse::FormatEvent("", std::to_string(stream.id) + "-0", "", static_cast<int>(cfg_.sse_retry_ms)));
+  }
+
+  void WatchDisconnect(Session& session, Stream& stream) {
+    std::string sid = session.id;
+    uint64_t stream_id = stream.id;
+    stream.responder->OnClose([this, sid, stream_id] {
+      Session* s = sessions_.Find(sid);
+      if (!s) return;
+      Stream* st = s->FindStream(stream_id);
+      if (!st) return;
+      st->responder.reset();
+      if (s->legacy_sse && st->standalone) return EndSession(sid, "legacy SSE stream closed");
+      // Disconnection is not cancellation: the answer is kept for a GET with Last-Event-ID.
+      if (st->open_requests <= 0 && !st->standalone) s->streams.erase(stream_id);
+    });
+  }
+
+  // Writes one message to the client on `stream` (or the GET stream when it has none).
+  void Emit(Session& session, uint64_t stream_id, std::string_view message, bool is_final) {
+    Stream* st = session.FindStream(stream_id);
+    if (session.legacy_sse || !st) st = session.FindStream(session.standalone_stream);
+    if (!st) {
+      log::Debug("no stream to deliver a message on; dropped", {{"session", session.id}});
+      return;
+    }
+    if (st->json_pending) {
+      if (is_final && st->responder && !st->responder->Started()) {
+        st->json_pending = false;
+        http::Headers h = JsonHeaders();
+        h.push_back({"mcp-session-id", session.id});
+        st->responder->Send(200, std::move(h), std::string(message));
+        return;
+      }
+      if (st->json_only) {
+        // The client cannot take a stream here: intermediate messages go to its GET stream.
+        if (Stream* get = session.FindStream(session.standalone_stream)) AppendEvent(*get, message);
+        return;
+      }
+      StartSse(session, *st);
+    }
+    AppendEvent(*st, message);
+  }
+
+  void FinishRequestOnStream(Session& session, uint64_t stream_id) {
+    Stream* st = session.FindStream(stream_id);
+    if (!st || st->standalone) return;
+    if (--st->open_requests > 0) return;
+    if (!st->responder && !st->log.empty()) {
+      // The client went away mid-stream: keep what it missed for a GET with Last-Event-ID.
+      // Bounded: a session keeps at most kMaxDetachedStreams such streams.
+      size_t detached = 0;
+      for (auto it = session.streams.rbegin(); it != session.streams.rend(); ++it) {
+        if (!it->second.standalone && !it->second.responder && ++detached > kMaxDetachedStreams) {
+          session.streams.erase(std::next(it).base());
+          break;
+        }
+      }
+      return;
+    }
+    if (st->responder) st->responder->End();
+    session.streams.erase(stream_id);
+  }
+
+  // ---------------------------------------------------------------- GET / DELETE
+
+  void HandleGet(const http::Request& req, std::shared_ptr<http::Responder> res) {
+    if (req.header("accept").find("text/event-stream") == std::string_view::npos) {
+      return SendRpcError(*res, 406, nullptr, jsonrpc::kInvalidRequest, "Not Acceptable: GET needs Accept: text/event-stream");
+    }
+    std::string_view sid = req.header("mcp-session-id");
+    if (sid.empty()) return SendRpcError(*res, 400, nullptr, jsonrpc::kInvalidRequest, "Bad Request: Mcp-Session-Id header is required");
+    Session* session = sessions_.Find(sid);
+    if (!session || session->legacy_sse) return SendRpcError(*res, 404, nullptr, jsonrpc::kInvalidRequest, "Session not found");
+    session->last_seen = loop_.Now();
+    std::string_view last = req.header("last-event-id");
+    if (!last.empty()) {
+      uint64_t stream_id = 0, seq = 0;
+      Stream* st = ParseEventId(last, &stream_id, &seq) ? session->FindStream(stream_id) : nullptr;
+      if (!st) return SendRpcError(*res, 404, nullptr, jsonrpc::kInvalidRequest, "Unknown Last-Event-ID");
+      if (st->responder && !st->responder->Closed()) st->responder->End();
+      st->responder = res;
+      st->json_pending = false;
+      http::Headers h = {{"content-type", "text/event-stream"}, {"cache-control", "no-cache"}, {"mcp-session-id", session->id}};
+      res->StartStream(200, std::move(h));
+      for (const auto& [s, ev] : st->log) {
+        if (s > seq) res->Write(ev);
+      }
+      if (!st->standalone && st->open_requests <= 0) {
+        res->End();
+        session->streams.erase(stream_id);
+        return;
+      }
+      WatchDisconnect(*session, *st);
+      return;
+    }
+    if (Stream* existing = session->FindStream(session->standalone_stream);
+        existing && existing->responder && !existing->responder->Closed()) {
+      return SendRpcError(*res, 409, nullptr, jsonrpc::kInvalidRequest, "Conflict: this session already has a GET stream");
+    }
+    Stream* st = session->FindStream(session->standalone_stream);
+    if (!st) st = &session->NewStream(true);
+    st->responder = res;
+    http::Headers h = {{"content-type", "text/event-stream"}, {"cache-control", "no-cache"}, {"mcp-session-id", session->id}};
+    res->StartStream(200, std::move(h));
+    res->Write(sse::FormatEvent("", std::to_string(st->id) + "-" + std::to_string(st->next_seq), "",
+                                static_cast<int>(cfg_.sse_retry_ms)));
+    WatchDisconnect(*session, *st);
+  }
+
+  void HandleDelete(const http::Request& req, http::Responder& res) {
+    std::string_view sid = req.header("mcp-session-id");
+    if (sid.empty()) return SendRpcError(res, 400, nullptr, jsonrpc::kInvalidRequest, "Bad Request: Mcp-Session-Id header is required");
+    if (!sessions_.Find(sid)) return SendRpcError(res, 404, nullptr, jsonrpc::kInvalidRequest, "Session not found");
+    EndSession(std::string(sid), "deleted by client");
+    res.Send(200, JsonHeaders(), "{}");
+  }
+
+  void EndSession(const std::string& sid, std::string_view why) {
+    Session* s = sessions_.Find(sid);
+    if (!s) return;
+    // Cancel what it still has in flight upstream.
+    for (auto it = in_flight_.begin(); it != in_flight_.end();) {
+      if (it->second.session == sid) {
+        if (auto up = upstreams_.find(it->second.server); up != upstreams_.end()) {
+          up->second->Cancel(it->second.upstream_id, "client session ended");
+        }
+        if (!it->second.progress_token.empty()) progress_.erase(it->second.progress_token);
+        it = in_flight_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (auto it = server_requests_.begin(); it != server_requests_.end();) {
+      it = it->second.session == sid ? server_requests_.erase(it) : std::next(it);
+    }
+    for (const auto& uri : s->subscriptions) Unsubscribe(uri, sid);
+    std::vector<std::shared_ptr<http::Responder>> to_close;
+    for (auto& [id, st] : s->streams) {
+      if (st.responder) to_close.push_back(st.responder);
+    }
+    log::Info("session ended", {{"session", sid}, {"reason", why}});
+    sessions_.Erase(sid);
+    for (auto& r : to_close) r->End();
+  }
+
+  // ---------------------------------------------------------------- legacy HTTP+SSE
+
+  void HandleLegacySse(const http::Request& req, std::shared_ptr<http::Responder> res) {
+    if (static_cast<int64_t>(sessions_.size()) >= cfg_.max_sessions) {
+      return SendRpcError(*res, 503, nullptr, jsonrpc::kOverloaded, "too many sessions");
+    }
+    Session& s = sessions_.Create();
+    s.legacy_sse = true;
+    s.protocol_version = "2024-11-05";
+    Stream& st = s.NewStream(true);
+    st.responder = res;
+    res->StartStream(200, {{"content-type", "text/event-stream"}, {"cache-control", "no-cache"}});
+    res->Write(sse::FormatEvent("/messages?sessionId=" + s.id, "", "endpoint"));
+    WatchDisconnect(s, st);
+    log::Info("legacy SSE session opened", {{"session", s.id}, {"remote", req.remote_ip}});
+  }
+
+  void HandleLegacyPost(http::Request&& req, std::shared_ptr<http::Responder> res) {
+    std::string sid(req.query_param("sessionId"));
+    Session* s = sid.empty() ? nullptr : sessions_.Find(sid);
+    if (!s || !s->legacy_sse) return SendRpcError(*res, 404, nullptr, jsonrpc::kInvalidRequest, "Session not found");
+    auto parsed = jsonrpc::Parse(req.body);
+    if (!parsed.ok()) return SendRpcError(*res, 400, nullptr, parsed.error().code, parsed.error().message);
+    s->last_seen = loop_.Now();
+    res->Send(202, {}, "Accepted");
+    Message msg = std::move(parsed).value();
+    if (msg.kind == Kind::kRequest && msg.method == "initialize") {
+      return Initialize(msg, *res, true, true, s);
+    }
+    if (msg.kind != Kind::kRequest) return OnClientMessage(*s, std::move(msg));
+    OnClientRequest(*s, *s->FindStream(s->standalone_stream), std::move(msg), std::string(req.header("x-request-id")));
+  }
+
+  // ---------------------------------------------------------------- client -> gateway
+
+  void Initialize(const Message& msg, http::Responder& res, bool accepts_json, bool accepts_sse, Session* legacy) {
+    const json::object* params = msg.params() ? msg.params()->if_object() : nullptr;
+    if (!params) {
+      if (legacy) return;
+      return SendRpcError(res, 400, msg.id(), jsonrpc::kInvalidParams, "initialize needs params");
+    }
+    if (!legacy && static_cast<int64_t>(sessions_.size()) >= cfg_.max_sessions) {
+      return SendRpcError(res, 503, msg.id(), jsonrpc::kOverloaded, "Too many sessions; try again later");
+    }
+    std::string requested(json::FindString(*params, "protocolVersion"));
+    std::string version = StreamableVersion(requested) || (legacy && requested == "2024-11-05") ? requested : kLatestProtocol;
+    Session& s = legacy ? *legacy : sessions_.Create();
+    s.protocol_version = version;
+    if (auto* c = json::FindObject(*params, "capabilities")) s.client_capabilities = *c;
+    if (auto* i = json::FindObject(*params, "clientInfo")) s.client_info = *i;
+    s.last_seen = loop_.Now();
+
+    json::object caps;
+    json::object tools;
+    tools["listChanged"] = true;
+    caps["tools"] = std::move(tools);
+    json::object prompts;
+    prompts["listChanged"] = true;
+    caps["prompts"] = std::move(prompts);
+    json::object resources;
+    resources["listChanged"] = true;
+    resources["subscribe"] = true;
+    caps["resources"] = std::move(resources);
+    caps["logging"] = json::object();
+    caps["completions"] = json::object();
+    json::object info;
+    info["name"] = "mcpgw";
+    info["title"] = "mcpgw MCP gateway";
+    info["version"] = kVersion;
+    json::object result;
+    result["protocolVersion"] = version;
+    result["capabilities"] = std::move(caps);
+    result["serverInfo"] = std::move(info);
+    std::string instructions;
+    for (const auto& name : upstream_order_) {
+      const auto& cat = upstreams_.at(name)->catalog();
+      if (!cat.instructions.empty()) instructions += "[" + name + "] " + cat.instructions + "\n";
+    }
+    if (!instructions.empty()) result["instructions"] = instructions;
+    std::string body = jsonrpc::MakeResult(msg.id(), result);
+    log::Info("session initialized", {{"session", s.id}, {"protocol_version", version},
+                                      {"client", json::FindString(s.client_info, "name")},
+                                      {"client_version", json::FindString(s.client_info, "version")}});
+    if (legacy) {
+      Emit(s, s.standalone_stream, body, true);
+      return;
+    }
+    http::Headers h = {{"mcp-session-id", s.id}};
+    if (accepts_json && cfg_.post_response != config::PostResponse::kSse) {
+      h.push_back({"content-type", "application/json"});
+      res.Send(200, std::move(h), std::move(body));
+    } else {
+      h.push_back({"content-type", "text/event-stream"});
+      h.push_back({"cache-control", "no-cache"});
+      res.StartStream(200, std::move(h));
+      res.Write(sse::FormatEvent(body, "0-1"));
+      res.End();
+    }
+  }
+
+  // Requests the gateway answers itself, or forwards.
+  void OnClientRequest(Session& s, Stream& stream, Message&& msg, std::string request_id) {
+    const std::string& m = msg.method;
+    uint64_t stream_id = stream.id;
+    auto reply = [&](const json::value& result) {
+      Emit(s, stream_id, jsonrpc::MakeResult(msg.id(), result), true);
+      FinishRequestOnStream(s, stream_id);
+    };
+    auto fail = [&](int code, std::string_view text) {
+      Emit(s, stream_id, jsonrpc::MakeErrorResponse(msg.id(), code, text), true);
+      FinishRequestOnStream(s, stream_id);
+    };
+    const json::object* params = msg.params() ? msg.params()->if_object() : nullptr;
+    static const json::object kEmpty;
+    const json::object& p = params ? *params : kEmpty;
+
+    if (m == "ping") return reply(json::object());
+    if (m == "tools/list") return reply(ListResult("tools", catalog_.tools()));
+    if (m == "prompts/list") return reply(ListResult("prompts", catalog_.prompts()));
+    if (m == "resources/list") return reply(ListResult("resources", catalog_.resources()));
+    if (m == "resources/templates/list") return reply(ListResult("resourceTemplates", catalog_.resource_templates()));
+    if (m == "logging/setLevel") {
+      int level = LogLevelIndex(json::FindString(p, "level"));
+      if (level < 0) return fail(jsonrpc::kInvalidParams, "Invalid params: unknown logging level");
+      s.log_level = level;
+      s.log_level_set = true;
+      // Upstreams are shared: ask them for the most verbose level any session wants; the
+      // gateway filters per session.
+      int min_level = level;
+      sessions_.ForEach([&](Session& o) {
+        if (o.log_level_set) min_level = std::min(min_level, o.log_level);
+      });
+      static const char* kNames[] = {"debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"};
+      json::object up_params;
+      up_params["level"] = kNames[min_level];
+      for (auto& [name, up] : upstreams_) {
+        if (up->state() == upstream::State::kReady && up->HasCapability("logging")) {
+          up->Call("logging/setLevel", up_params, [](Result<json::object>) {});
+        }
+      }
+      return reply(json::object());
+    }
+    if (m == "tools/call") {
+      std::string_view name = json::FindString(p, "name");
+      const Target* t = catalog_.FindTool(name);
+      if (!t) return fail(jsonrpc::kInvalidParams, "Unknown tool: " + std::string(name));
+      json::object fwd = p;
+      fwd["name"] = t->name;
+      return Forward(s, stream_id, msg, t->server, std::move(fwd), std::string(name), std::move(request_id));
+    }
+    if (m == "prompts/get") {
+      std::string_view name = json::FindString(p, "name");
+      const Target* t = catalog_.FindPrompt(name);
+      if (!t) return fail(jsonrpc::kInvalidParams, "Unknown prompt: " + std::string(name));
+      json::object fwd = p;
+      fwd["name"] = t->name;
+      return Forward(s, stream_id, msg, t->server, std::move(fwd), std::string(name), std::move(request_id));
+    }
+    if (m == "resources/read" || m == "resources/subscribe" || m == "resources/unsubscribe") {
+      std::string uri(json::FindString(p, "uri"));
+      if (uri.empty()) return fail(jsonrpc::kInvalidParams, "Invalid params: uri is required");
+      std::string server = ServerForUri(uri);
+      if (server.empty()) return fail(jsonrpc::kResourceNotFound, "Resource not found: " + uri);
+      if (m == "resources/subscribe") {
+        Subscribe(uri, s, server);
+        return reply(json::object());
+      }
+      if (m == "resources/unsubscribe") {
+        s.subscriptions.erase(uri);
+        Unsubscribe(uri, s.id);
+        return reply(json::object());
+      }
+      return Forward(s, stream_id, msg, server, p, uri, std::move(request_id));
+    }
+    if (m == "completion/complete") {
+      const json::object* ref = json::FindObject(p, "ref");
+      if (!ref) return fail(jsonrpc::kInvalidParams, "Invalid params: ref is required");
+      std::string_view type = json::FindString(*ref, "type");
+      json::object fwd = p;
+      if (type == "ref/prompt") {
+        const Target* t = catalog_.FindPrompt(json::FindString(*ref, "name"));
+        if (!t) return fail(jsonrpc::kInvalidParams, "Unknown prompt: " + std::string(json::FindString(*ref, "name")));
+        json::object r = *ref;
+        r["name"] = t->name;
+        fwd["ref"] = std::move(r);
+        return Forward(s, stream_id, msg, t->server, std::move(fwd), "", std::move(request_id));
+      }
+      if (type == "ref/resource") {
+        std::string server = ServerForUri(std::string(json::FindString(*ref, "uri")));
+        if (server.empty()) return fail(jsonrpc::kResourceNotFound, "Resource not found");
+        return Forward(s, stream_id, msg, server, std::move(fwd), "", std::move(request_id));
+      }
+      return fail(jsonrpc::kInvalidParams, "Invalid params: unknown ref type");
+    }
+    if (m == "initialize") return fail(jsonrpc::kInvalidRequest, "Invalid Request: session already initialized");
+    fail(jsonrpc::kMethodNotFound, "Method not found: " + m);
+  }
+
+  static json::object ListResult(const char* key, const json::array& items) {
+    json::object o;
+    o[key] = items;
+    return o;
+  }
+
+  std::string ServerForUri(const std::string& uri) {
+    std::string server = catalog_.ServerForUri(uri);
+    if (!server.empty()) return server;
+    // Not listed and no template matched: if exactly one upstream serves resources, ask it.
+    std::string only;
+    for (const auto& name : upstream_order_) {
+      if (upstreams_.at(name)->HasCapability("resources")) {
+        if (!only.empty()) return "";
+        only = name;
+      }
+    }
+    return only;
+  }
+
+  void Forward(Session& s, uint64_t stream_id, const Message& msg, const std::string& server,
+               json::object params, std::string tool, std::string request_id) {
+    auto& up = *upstreams_.at(server);
+    InFlight f;
+    f.session = s.id;
+    f.stream = stream_id;
+    f.client_id = msg.id();
+    f.server = server;
+    f.method = msg.method;
+    f.tool = std::move(tool);
+    f.start = loop_.Now();
+    f.request_id = request_id.empty() ? "r" + std::to_string(++request_counter_) : std::move(request_id);
+    // Progress tokens are rewritten so two clients using the same token cannot collide upstream.
+    if (json::object* meta = params.contains("_meta") ? params["_meta"].if_object() : nullptr) {
+      if (const json::value* tok = meta->if_contains("progressToken")) {
+        f.progress_token = "p" + std::to_string(++progress_counter_);
+        progress_[f.progress_token] = ProgressRoute{s.id, stream_id, *tok};
+        (*meta)["progressToken"] = f.progress_token;
+      }
+    }
+    uint64_t key = ++inflight_counter_;
+    int64_t upstream_id = up.Call(msg.method, std::move(params),
+                                  [this, key](Result<json::object> r) { OnUpstreamAnswer(key, std::move(r)); });
+    f.upstream_id = upstream_id;
+    in_flight_.emplace(key, std::move(f));
+    if (upstream_id >= 0) by_upstream_[server + "#" + std::to_string(upstream_id)] = key;
+  }
+
+  void OnUpstreamAnswer(uint64_t key, Result<json::object> r) {
+    auto it = in_flight_.find(key);
+    if (it == in_flight_.end()) return;  // the session ended or the client cancelled
+    InFlight f = std::move(it->second);
+    in_flight_.erase(it);
+    by_upstream_.erase(f.server + "#" + std::to_string(f.upstream_id));
+    if (!f.progress_token.empty()) progress_.erase(f.progress_token);
+    std::string out;
+    std::string outcome = "ok";
+    int64_t error_code = 0;
+    if (!r.ok()) {
+      out = jsonrpc::MakeErrorResponse(f.client_id, r.error().code, r.error().message);
+      outcome = r.error().code == jsonrpc::kRequestTimeout ? "timeout" : "upstream_error";
+      error_code = r.error().code;
+    } else {
+      json::object& o = *r;
+      o["id"] = f.client_id;
+      if (const json::object* e = json::FindObject(o, "error")) {
+        outcome = "error";
+        if (const json::value* c = e->if_contains("code"); c && c->is_int64()) error_code = c->as_int64();
+      } else if (const json::object* res = json::FindObject(o, "result")) {
+        if (const json::value* ie = res->if_contains("isError"); ie && ie->is_bool() && ie->as_bool()) outcome = "tool_error";
+      }
+      out = json::Serialize(o);
+    }
+    double ms = std::chrono::duration<double, std::milli>(loop_.Now() - f.start).count();
+    log::Level level = outcome == "ok" || outcome == "tool_error" ? log::Level::kInfo : log::Level::kWarn;
+    if (log::Enabled(level)) {
+      log::Log(level, "request", {{"request_id", f.request_id}, {"session", f.session}, {"method", f.method},
+                                   {"server", f.server}, {"tool", f.tool}, {"latency_ms", ms},
+                                   {"outcome", outcome}, {"error_code", error_code},
+                                   {"error", r.ok() ? std::string_view() : std::string_view(r.error().message)}});
+    }
+    Session* s = sessions_.Find(f.session);
+    if (!s) return;
+    Emit(*s, f.stream, out, true);
+    FinishRequestOnStream(*s, f.stream);
+  }
+
+  void OnClientMessage(Session& s, Message&& msg) {
+    if (msg.kind == Kind::kResponse) {
+      // The client answers a server->client request we relayed.
+      std::string key = msg.id().is_string() ? std::string(msg.id().get_string()) : json::Serialize(msg.id());
+      auto it = server_requests_.find(key);
+      if (it == server_requests_.end() || it->second.session != s.id) {
+        log::Debug("response to an unknown request id ignored", {{"session", s.id}});
+        return;
+      }
+      ServerRequest sr = std::move(it->second);
+      server_requests_.erase(it);
+      msg.obj()["id"] = sr.upstream_id;
+      if (auto up = upstreams_.find(sr.server); up != upstreams_.end()) up->second->SendResponse(json::Serialize(msg.doc));
+      return;
+    }
+    const std::string& m = msg.method;
+    if (m == "notifications/initialized") {
+      s.initialized = true;
+    } else if (m == "notifications/cancelled") {
+      const json::object* p = msg.params() ? msg.params()->if_object() : nullptr;
+      const json::value* rid = p ? p->if_contains("requestId") : nullptr;
+      if (!rid) return;
+      for (auto it = in_flight_.begin(); it != in_flight_.end(); ++it) {
+        if (it->second.session == s.id && it->second.client_id == *rid) {
+          InFlight f = std::move(it->second);
+          in_flight_.erase(it);
+          by_upstream_.erase(f.server + "#" + std::to_string(f.upstream_id));
+          if (!f.progress_token.empty()) progress_.erase(f.progress_token);
+          if (auto up = upstreams_.find(f.server); up != upstreams_.end()) {
+            up->second->Cancel(f.upstream_id, json::FindString(*p, "reason"));
+          }
+          FinishRequestOnStream(s, f.stream);
+          break;
+        }
+      }
+    } else if (m == "notifications/roots/list_changed") {
+      for (auto& [name, up] : upstreams_) {
+        if (up->state() == upstream::State::kReady) up->Notify(m, nullptr);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- upstream -> client
+
+  // Which client call a server-initiated message belongs to: exact over Streamable HTTP (the
+  // response stream it came on); over stdio, the only call in flight on that server, if any.
+  const InFlight* RelatedCall(const std::string& server, std::optional<int64_t> related) {
+    if (related) {
+      auto it = by_upstream_.find(server + "#" + std::to_string(*related));
+      return it == by_upstream_.end() ? nullptr : &in_flight_.at(it->second);
+    }
+    const InFlight* found = nullptr;
+    for (const auto& [k, f] : in_flight_) {
+      if (f.server != server) continue;
+      if (found && found->session != f.session) return nullptr;  // ambiguous: never guess across sessions
+      if (!found || f.start >= found->start) found = &f;
+    }
+    return found;
+  }
+
+  void OnUpstreamRequest(const std::string& server, Message&& msg, std::optional<int64_t> related) {
+    auto& up = *upstreams_.at(server);
+    const InFlight* call = RelatedCall(server, related);
+    Session* s = call ? sessions_.Find(call->session) : nullptr;
+    auto refuse = [&](std::string_view why) {
+      log::Warn("server request refused", {{"server", server}, {"method", msg.method}, {"reason", why}});
+      up.SendResponse(jsonrpc::MakeErrorResponse(msg.id(), jsonrpc::kInvalidRequest, why));
+    };
+    if (!s) return refuse("mcpgw: no single client call this request belongs to");
+    std::string_view cap = msg.method == "sampling/createMessage" ? "sampling"
+                           : msg.method == "elicitation/create"    ? "elicitation"
+                           : msg.method == "roots/list"            ? "roots"
+                                                                   : "";
+    if (!cap.empty() && !s->HasClientCapability(cap)) return refuse("client does not support " + std::string(cap));
+    std::string down_id = "mcpgw-" + std::to_string(++server_request_counter_);
+    server_requests_[down_id] = ServerRequest{server, msg.id(), s->id};
+    msg.obj()["id"] = down_id;
+    Emit(*s, call->stream, json::Serialize(msg.doc), false);
+  }
+
+  void OnUpstreamNotification(const std::string& server, Message&& msg, std::optional<int64_t> related) {
+    const std::string& m = msg.method;
+    json::object* p = msg.obj().contains("params") ? msg.obj()["params"].if_object() : nullptr;
+    if (m == "notifications/progress") {
+      if (!p) return;
+      const json::value* tok = p->if_contains("progressToken");
+      if (!tok || !tok->is_string()) return;
+      auto it = progress_.find(std::string(tok->get_string()));
+      if (it == progress_.end()) return;
+      Session* s = sessions_.Find(it->second.session);
+      if (!s) return;
+      (*p)["progressToken"] = it->second.client_token;
+      return Emit(*s, it->second.stream, json::Serialize(msg.doc), false);
+    }
+    if (m == "notifications/message") {
+      const InFlight* call = RelatedCall(server, related);
+      Session* s = call ? sessions_.Find(call->session) : nullptr;
+      if (!s) return;
+      int level = p ? LogLevelIndex(json::FindString(*p, "level")) : -1;
+      if (s->log_level_set && level >= 0 && level < s->log_level) return;
+      if (p && !p->contains("logger")) (*p)["logger"] = server;
+      return Emit(*s, call->stream, json::Serialize(msg.doc), false);
+    }
+    if (m == "notifications/cancelled") {
+      // The upstream gives up on a request it sent to a client.
+      if (!p) return;
+      const json::value* rid = p->if_contains("requestId");
+      for (auto it = server_requests_.begin(); rid && it != server_requests_.end(); ++it) {
+        if (it->second.server == server && it->second.upstream_id == *rid) {
+          Session* s = sessions_.Find(it->second.session);
+          (*p)["requestId"] = it->first;
+          server_requests_.erase(it);
+          if (s) Emit(*s, s->standalone_stream, json::Serialize(msg.doc), false);
+          return;
+        }
+      }
+      return;
+    }
+    if (m == "notifications/resources/updated") {
+      std::string uri = p ? std::string(json::FindString(*p, "uri")) : "";
+      auto it = subscribers_.find(uri);
+      if (it == subscribers_.end()) return;
+      std::string text = json::Serialize(msg.doc);
+      for (const auto& sid : it->second) {
+        if (Session* s = sessions_.Find(sid)) Emit(*s, s->standalone_stream, text, false);
+      }
+      return;
+    }
+    // list_changed is handled through on_change (the catalog is refreshed first).
+  }
+
+  void Subscribe(const std::string& uri, Session& s, const std::string& server) {
+    s.subscriptions.insert(uri);
+    auto& subs = subscribers_[uri];
+    bool first = subs.empty();
+    subs.insert(s.id);
+    if (first) {
+      auto& up = *upstreams_.at(server);
+      json::object params;
+      params["uri"] = uri;
+      subscription_server_[uri] = server;
+      up.Call("resources/subscribe", std::move(params), [uri](Result<json::object> r) {
+        if (!r.ok() || r->contains("error")) log::Warn("upstream refused a subscription", {{"uri", uri}});
+      });
+    }
+  }
+
+  void Unsubscribe(const std::string& uri, const std::string& sid) {
+    auto it = subscribers_.find(uri);
+    if (it == subscribers_.end()) return;
+    it->second.erase(sid);
+    if (!it->second.empty()) return;
+    subscribers_.erase(it);
+    auto srv = subscription_server_.find(uri);
+    if (srv == subscription_server_.end()) return;
+    if (auto up = upstreams_.find(srv->second); up != upstreams_.end() && up->second->state() == upstream::State::kReady) {
+      json::object params;
+      params["uri"] = uri;
+      up->second->Call("resources/unsubscribe", std::move(params), [](Result<json::object>) {});
+    }
+    subscription_server_.erase(srv);
+  }
+
+  void OnUpstreamChange() {
+    std::vector<UpstreamLists> lists;
+    for (const auto& name : upstream_order_) {
+      const auto& up = *upstreams_.at(name);
+      if (up.state() != upstream::State::kReady) continue;
+      UpstreamLists l;
+      l.server = name;
+      l.tools = up.catalog().tools;
+      l.prompts = up.catalog().prompts;
+      l.resources = up.catalog().resources;
+      l.resource_templates = up.catalog().resource_templates;
+      l.tools_allow = up.server_config().tools_allow;
+      l.tools_deny = up.server_config().tools_deny;
+      lists.push_back(std::move(l));
+    }
+    std::string tools_fp = catalog_.tools_fingerprint();
+    std::string prompts_fp = catalog_.prompts_fingerprint();
+    std::string res_fp = catalog_.resources_fingerprint();
+    catalog_.Rebuild(lists, cfg_.tool_prefix, cfg_.prefix_separator);
+    if (tools_fp != catalog_.tools_fingerprint()) Broadcast("notifications/tools/list_changed");
+    if (prompts_fp != catalog_.prompts_fingerprint()) Broadcast("notifications/prompts/list_changed");
+    if (res_fp != catalog_.resources_fingerprint()) Broadcast("notifications/resources/list_changed");
+  }
+
+  void Broadcast(const char* method) {
+    std::string text = jsonrpc::MakeNotification(method, nullptr);
+    sessions_.ForEach([&](Session& s) {
+      if (s.initialized && s.standalone_stream) Emit(s, s.standalone_stream, text, false);
+    });
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  void ScheduleSweep() {
+    int64_t every_ms = std::clamp<int64_t>(cfg_.session_idle_timeout_s * 1000 / 4, 250, 30000);
+    sweep_timer_ = loop_.After(io::Millis(every_ms), [this] {
+      auto cutoff = loop_.Now() - std::chrono::seconds(cfg_.session_idle_timeout_s);
+      for (const auto& sid : sessions_.Idle(cutoff)) EndSession(sid, "idle timeout");
+      ScheduleSweep();
+    });
+  }
+
+  void Shutdown(std::function<void()> done) override {
+    loop_.Cancel(sweep_timer_);
+    std::vector<std::string> ids;
+    sessions_.ForEach([&](Session& s) { ids.push_back(s.id); });
+    for (const auto& id : ids) EndSession(id, "gateway shutting down");
+    auto remaining = std::make_shared<size_t>(upstreams_.size());
+    auto fin = std::make_shared<std::function<void()>>(std::move(done));
+    if (*remaining == 0) {
+      if (*fin) (*fin)();
+      return;
+    }
+    for (auto& [name, up] : upstreams_) {
+      up->Stop([remaining, fin] {
+        if (--*remaining == 0 && *fin) (*fin)();
+      });
+    }
+  }
+
+  io::Loop& loop_;
+  const config::Config& cfg_;
+  std::unique_ptr<upstream::Spawner> spawner_;
+  std::unique_ptr<http::Client> http_client_;
+  std::unordered_map<std::string, std::unique_ptr<upstream::McpClient>> upstreams_;
+  std::vector<std::string> upstream_order_;
+  SessionTable sessions_;
+  Catalog catalog_;
+  std::unordered_map<uint64_t, InFlight> in_flight_;
+  std::unordered_map<std::string, uint64_t> by_upstream_;  // "server#upstream_id" -> in_flight key
+  std::unordered_map<std::string, ProgressRoute> progress_;
+  std::unordered_map<std::string, ServerRequest> server_requests_;
+  std::unordered_map<std::string, std::set<std::string>> subscribers_;  // uri -> session ids
+  std::unordered_map<std::string, std::string> subscription_server_;
+  std::set<std::string> allowed_hosts_;
+  bool allowed_any_ = false;
+  uint64_t inflight_counter_ = 0, progress_counter_ = 0, server_request_counter_ = 0, request_counter_ = 0;
+  io::TimerId sweep_timer_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Gateway> NewGateway(io::Loop& loop, const config::Config& config) {
+  return std::make_unique<GatewayImpl>(loop, config);
+}
+
+}  // namespace mcpgw::gateway
