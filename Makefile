@@ -30,7 +30,7 @@ e2e-test: build
 	tests/integration/run.sh
 
 conformance-test: build
-	tests/conformance/run.sh
+	tests/conformance/all.sh
 
 bench: bootstrap build
 	bench/run.sh
