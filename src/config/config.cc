@@ -121,7 +121,7 @@ ServerConfig ParseServer(const YAML::Node& n, int index) {
   if (!n.IsMap()) Fail(n, "servers[" + std::to_string(index) + "] must be a mapping");
   CheckKeys(n,
             {"name", "transport", "command", "args", "env", "cwd", "url", "headers", "required",
-             "request_timeout_ms", "tools", "restart", "type"},
+             "request_timeout_ms", "tools", "restart", "type", "isolation"},
             "servers[" + std::to_string(index) + "]");
   ServerConfig s;
   s.line = n.Mark().line + 1;
@@ -163,6 +163,16 @@ ServerConfig ParseServer(const YAML::Node& n, int index) {
   if (n["url"]) s.url = Scalar(n["url"], "url");
   if (n["headers"]) s.headers = StringMap(n["headers"], "headers");
   if (n["required"]) s.required = Bool(n["required"], "required");
+  if (n["isolation"]) {
+    std::string iso = Scalar(n["isolation"], "isolation");
+    if (iso == "shared") {
+      s.isolation = Isolation::kShared;
+    } else if (iso == "session") {
+      s.isolation = Isolation::kSession;
+    } else {
+      Fail(n["isolation"], "server '" + s.name + "': isolation must be shared or session, got '" + iso + "'");
+    }
+  }
   if (n["request_timeout_ms"]) s.request_timeout_ms = Int(n["request_timeout_ms"], "request_timeout_ms", 1, 3600000);
   if (n["tools"]) {
     const YAML::Node& t = n["tools"];

@@ -18,6 +18,9 @@ namespace mcpgw::config {
 enum class Transport { kStdio, kHttp };
 enum class PrefixMode { kAlways, kNever, kOnConflict };
 enum class PostResponse { kAuto, kSse, kJson };
+// shared: one upstream connection for all client sessions (cheap; server->client requests over
+// stdio are routed only when unambiguous). session: one per client session (exact routing, isolation).
+enum class Isolation { kShared, kSession };
 
 struct ServerConfig {
   std::string name;
@@ -30,6 +33,7 @@ struct ServerConfig {
   std::string url;
   std::map<std::string, std::string> headers;
   // both
+  Isolation isolation = Isolation::kShared;
   bool required = false;  // fail-closed: start-up fails and /ready is false without it
   int64_t request_timeout_ms = 0;  // 0 = the gateway default
   std::vector<std::string> tools_allow;

@@ -60,6 +60,7 @@ struct InFlight {
   uint64_t stream = 0;
   json::value client_id;
   std::string server;
+  std::string route;  // key of the McpClient in upstreams_: the server, or "server@session"
   int64_t upstream_id = -1;
   std::string method;
   std::string tool;
@@ -70,7 +71,7 @@ struct InFlight {
 
 // A server->client request waiting for the client's answer.
 struct ServerRequest {
-  std::string server;
+  std::string server;  // route key
   json::value upstream_id;
   std::string session;
 };
@@ -86,18 +87,8 @@ class GatewayImpl : public Gateway {
   GatewayImpl(io::Loop& loop, const config::Config& cfg)
       : loop_(loop), cfg_(cfg), spawner_(upstream::NewSpawner(loop)), http_client_(http::NewClient(loop)) {
     for (const auto& server : cfg_.servers) {
-      upstream::McpClient::Hooks hooks;
-      std::string name = server.name;
-      hooks.on_change = [this] { OnUpstreamChange(); };
-      hooks.on_notification = [this, name](Message&& m, std::optional<int64_t> rel) {
-        OnUpstreamNotification(name, std::move(m), rel);
-      };
-      hooks.on_request = [this, name](Message&& m, std::optional<int64_t> rel) {
-        OnUpstreamRequest(name, std::move(m), rel);
-      };
-      upstreams_.emplace(name, std::make_unique<upstream::McpClient>(loop_, *spawner_, *http_client_, server,
-                                                                     cfg_.request_timeout_ms, std::move(hooks)));
-      upstream_order_.push_back(name);
+      upstreams_.emplace(server.name, MakeClient(server, server.name, /*shared=*/true));
+      upstream_order_.push_back(server.name);
     }
     allowed_any_ = std::find(cfg_.allowed_origins.begin(), cfg_.allowed_origins.end(), "*") != cfg_.allowed_origins.end();
     for (const auto& o : cfg_.allowed_origins) allowed_hosts_.insert(HostOnly(o));
@@ -117,6 +108,36 @@ class GatewayImpl : public Gateway {
   }
 
   size_t session_count() const override { return sessions_.size(); }
+
+  // `route` names the client in upstreams_; only the shared instance feeds the catalog.
+  std::unique_ptr<upstream::McpClient> MakeClient(const config::ServerConfig& server, const std::string& route,
+                                                  bool shared) {
+    upstream::McpClient::Hooks hooks;
+    if (shared) hooks.on_change = [this] { OnUpstreamChange(); };
+    hooks.on_notification = [this, route](Message&& m, std::optional<int64_t> rel) {
+      OnUpstreamNotification(route, std::move(m), rel);
+    };
+    hooks.on_request = [this, route](Message&& m, std::optional<int64_t> rel) {
+      OnUpstreamRequest(route, std::move(m), rel);
+    };
+    return std::make_unique<upstream::McpClient>(loop_, *spawner_, *http_client_, server, cfg_.request_timeout_ms,
+                                                 std::move(hooks));
+  }
+
+  // The client a session's call to `server` goes through: the shared one, or (isolation:
+  // session) one started for this session on first use and stopped when the session ends.
+  std::string RouteFor(Session& s, const std::string& server) {
+    const auto& shared = *upstreams_.at(server);
+    if (shared.server_config().isolation != config::Isolation::kSession) return server;
+    std::string route = server + "@" + s.id;
+    if (!upstreams_.count(route)) {
+      auto client = MakeClient(shared.server_config(), route, /*shared=*/false);
+      client->Start();
+      upstreams_.emplace(route, std::move(client));
+      session_routes_[s.id].push_back(route);
+    }
+    return route;
+  }
 
   // ---------------------------------------------------------------- HTTP entry
 
@@ -408,7 +429,7 @@ class GatewayImpl : public Gateway {
     // Cancel what it still has in flight upstream.
     for (auto it = in_flight_.begin(); it != in_flight_.end();) {
       if (it->second.session == sid) {
-        if (auto up = upstreams_.find(it->second.server); up != upstreams_.end()) {
+        if (auto up = upstreams_.find(it->second.route); up != upstreams_.end()) {
           up->second->Cancel(it->second.upstream_id, "client session ended");
         }
         if (!it->second.progress_token.empty()) progress_.erase(it->second.progress_token);
@@ -421,6 +442,15 @@ class GatewayImpl : public Gateway {
       it = it->second.session == sid ? server_requests_.erase(it) : std::next(it);
     }
     for (const auto& uri : s->subscriptions) Unsubscribe(uri, sid);
+    if (auto routes = session_routes_.find(sid); routes != session_routes_.end()) {
+      for (const auto& route : routes->second) {
+        if (auto up = upstreams_.find(route); up != upstreams_.end()) {
+          up->second->Stop(nullptr);  // the process object outlives the client until reaped
+          upstreams_.erase(up);
+        }
+      }
+      session_routes_.erase(routes);
+    }
     std::vector<std::shared_ptr<http::Responder>> to_close;
     for (auto& [id, st] : s->streams) {
       if (st.responder) to_close.push_back(st.responder);
@@ -650,12 +680,14 @@ class GatewayImpl : public Gateway {
 
   void Forward(Session& s, uint64_t stream_id, const Message& msg, const std::string& server,
                json::object params, std::string tool, std::string request_id) {
-    auto& up = *upstreams_.at(server);
+    std::string route = RouteFor(s, server);
+    auto& up = *upstreams_.at(route);
     InFlight f;
     f.session = s.id;
     f.stream = stream_id;
     f.client_id = msg.id();
     f.server = server;
+    f.route = route;
     f.method = msg.method;
     f.tool = std::move(tool);
     f.start = loop_.Now();
@@ -673,7 +705,7 @@ class GatewayImpl : public Gateway {
                                   [this, key](Result<json::object> r) { OnUpstreamAnswer(key, std::move(r)); });
     f.upstream_id = upstream_id;
     in_flight_.emplace(key, std::move(f));
-    if (upstream_id >= 0) by_upstream_[server + "#" + std::to_string(upstream_id)] = key;
+    if (upstream_id >= 0) by_upstream_[route + "#" + std::to_string(upstream_id)] = key;
   }
 
   void OnUpstreamAnswer(uint64_t key, Result<json::object> r) {
@@ -681,7 +713,7 @@ class GatewayImpl : public Gateway {
     if (it == in_flight_.end()) return;  // the session ended or the client cancelled
     InFlight f = std::move(it->second);
     in_flight_.erase(it);
-    by_upstream_.erase(f.server + "#" + std::to_string(f.upstream_id));
+    by_upstream_.erase(f.route + "#" + std::to_string(f.upstream_id));
     if (!f.progress_token.empty()) progress_.erase(f.progress_token);
     std::string out;
     std::string outcome = "ok";
@@ -741,9 +773,9 @@ class GatewayImpl : public Gateway {
         if (it->second.session == s.id && it->second.client_id == *rid) {
           InFlight f = std::move(it->second);
           in_flight_.erase(it);
-          by_upstream_.erase(f.server + "#" + std::to_string(f.upstream_id));
+          by_upstream_.erase(f.route + "#" + std::to_string(f.upstream_id));
           if (!f.progress_token.empty()) progress_.erase(f.progress_token);
-          if (auto up = upstreams_.find(f.server); up != upstreams_.end()) {
+          if (auto up = upstreams_.find(f.route); up != upstreams_.end()) {
             up->second->Cancel(f.upstream_id, json::FindString(*p, "reason"));
           }
           FinishRequestOnStream(s, f.stream);
@@ -761,14 +793,14 @@ class GatewayImpl : public Gateway {
 
   // Which client call a server-initiated message belongs to: exact over Streamable HTTP (the
   // response stream it came on); over stdio, the only call in flight on that server, if any.
-  const InFlight* RelatedCall(const std::string& server, std::optional<int64_t> related) {
+  const InFlight* RelatedCall(const std::string& route, std::optional<int64_t> related) {
     if (related) {
-      auto it = by_upstream_.find(server + "#" + std::to_string(*related));
+      auto it = by_upstream_.find(route + "#" + std::to_string(*related));
       return it == by_upstream_.end() ? nullptr : &in_flight_.at(it->second);
     }
     const InFlight* found = nullptr;
     for (const auto& [k, f] : in_flight_) {
-      if (f.server != server) continue;
+      if (f.route != route) continue;
       if (found && found->session != f.session) return nullptr;  // ambiguous: never guess across sessions
       if (!found || f.start >= found->start) found = &f;
     }
@@ -783,7 +815,10 @@ class GatewayImpl : public Gateway {
       log::Warn("server request refused", {{"server", server}, {"method", msg.method}, {"reason", why}});
       up.SendResponse(jsonrpc::MakeErrorResponse(msg.id(), jsonrpc::kInvalidRequest, why));
     };
-    if (!s) return refuse("mcpgw: no single client call this request belongs to");
+    if (!s) {
+      return refuse("mcpgw: cannot tell which client this request is for (several sessions have calls in flight "
+                    "on this shared upstream; configure 'isolation: session' for exact routing)");
+    }
     std::string_view cap = msg.method == "sampling/createMessage" ? "sampling"
                            : msg.method == "elicitation/create"    ? "elicitation"
                            : msg.method == "roots/list"            ? "roots"
@@ -949,6 +984,7 @@ class GatewayImpl : public Gateway {
   std::unordered_map<uint64_t, InFlight> in_flight_;
   std::unordered_map<std::string, uint64_t> by_upstream_;  // "server#upstream_id" -> in_flight key
   std::unordered_map<std::string, ProgressRoute> progress_;
+  std::unordered_map<std::string, std::vector<std::string>> session_routes_;  // session -> routes
   std::unordered_map<std::string, ServerRequest> server_requests_;
   std::unordered_map<std::string, std::set<std::string>> subscribers_;  // uri -> session ids
   std::unordered_map<std::string, std::string> subscription_server_;

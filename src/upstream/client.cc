@@ -70,6 +70,7 @@ void McpClient::Connect() {
     last_error_ = st.error().message;
     log::Error("upstream failed to start", {{"server", server_.name}, {"error", last_error_}});
     state_ = State::kDown;
+    FailAllPending(jsonrpc::kUpstreamError, "upstream '" + server_.name + "' failed to start: " + last_error_);
     if (hooks_.on_change) hooks_.on_change();
     ScheduleRestart();
     return;
@@ -120,6 +121,7 @@ void McpClient::Initialize() {
     last_error_ = err;
     log::Error("upstream initialize failed", {{"server", server_.name}, {"error", err}});
     state_ = State::kDown;
+    FailAllPending(jsonrpc::kUpstreamError, "upstream '" + server_.name + "' failed to initialize: " + err);
     if (hooks_.on_change) hooks_.on_change();
     transport_->Stop(nullptr);
     ScheduleRestart();
@@ -168,6 +170,7 @@ void McpClient::RefreshLists() {
                                    {"resources", static_cast<int64_t>(catalog_.resources.size())}});
     }
     if (hooks_.on_change) hooks_.on_change();
+    FlushQueued();
   };
   if (todo.empty()) return finish();
   acc->remaining = static_cast<int>(todo.size());
@@ -206,6 +209,9 @@ void McpClient::FetchList(const std::string& method, const std::string& key, jso
 }
 
 int64_t McpClient::Call(std::string_view method, json::value params, Callback cb, int64_t timeout_ms) {
+  if (state_ == State::kStarting && !stopping_) {
+    return SendRequest(method, std::move(params), std::move(cb), timeout_ms, /*queue=*/true);
+  }
   if (state_ != State::kReady) {
     std::string why = "upstream '" + server_.name + "' is " + ToString(state_) +
                       (last_error_.empty() ? "" : ": " + last_error_);
@@ -215,7 +221,8 @@ int64_t McpClient::Call(std::string_view method, json::value params, Callback cb
   return SendRequest(method, std::move(params), std::move(cb), timeout_ms);
 }
 
-int64_t McpClient::SendRequest(std::string_view method, json::value params, Callback cb, int64_t timeout_ms) {
+int64_t McpClient::SendRequest(std::string_view method, json::value params, Callback cb, int64_t timeout_ms,
+                               bool queue) {
   int64_t id = ++next_id_;
   if (timeout_ms <= 0) timeout_ms = default_timeout_ms_;
   Pending p;
@@ -237,8 +244,21 @@ int64_t McpClient::SendRequest(std::string_view method, json::value params, Call
                  jsonrpc::kRequestTimeout));
   });
   pending_.emplace(id, std::move(p));
-  transport_->Send(jsonrpc::MakeRequest(json::value(id), method, params), id);
+  std::string wire = jsonrpc::MakeRequest(json::value(id), method, params);
+  if (queue) {
+    queued_.emplace_back(id, std::move(wire));
+  } else {
+    transport_->Send(std::move(wire), id);
+  }
   return id;
+}
+
+void McpClient::FlushQueued() {
+  auto queued = std::move(queued_);
+  queued_.clear();
+  for (auto& [id, wire] : queued) {
+    if (pending_.count(id)) transport_->Send(std::move(wire), id);  // skip cancelled/timed out
+  }
 }
 
 void McpClient::Cancel(int64_t id, std::string_view reason) {
@@ -309,6 +329,7 @@ void McpClient::OnClosed(const std::string& reason) {
 }
 
 void McpClient::FailAllPending(int code, const std::string& why) {
+  queued_.clear();
   auto pending = std::move(pending_);
   pending_.clear();
   for (auto& [id, p] : pending) {

@@ -85,7 +85,9 @@ class McpClient {
                  std::string cursor, uint64_t generation, std::function<void(json::array)> done);
   void ScheduleRestart();
   void FailAllPending(int code, const std::string& why);
-  int64_t SendRequest(std::string_view method, json::value params, Callback cb, int64_t timeout_ms);
+  int64_t SendRequest(std::string_view method, json::value params, Callback cb, int64_t timeout_ms,
+                      bool queue = false);
+  void FlushQueued();
 
   io::Loop& loop_;
   Spawner& spawner_;
@@ -97,6 +99,8 @@ class McpClient {
   State state_ = State::kStopped;
   Catalog catalog_;
   std::unordered_map<int64_t, Pending> pending_;
+  // Calls made while the upstream was starting, sent once it is ready (or failed with it).
+  std::vector<std::pair<int64_t, std::string>> queued_;
   int64_t next_id_ = 0;
   uint64_t generation_ = 0;  // bumps on every (re)connect; stale callbacks check it
   int64_t backoff_ms_;
