@@ -30,7 +30,8 @@ int Serve(const std::string& config_path, bool check_only) {
   mcpgw::log::ParseFormat(cfg.log_format, &format);
   mcpgw::log::Configure(level, format);
   if (check_only) {
-    std::printf("%s: OK (%zu servers)\n", cfg.source.empty() ? "(environment)" : cfg.source.c_str(), cfg.servers.size());
+    std::printf("%s: OK (%zu servers)\n", cfg.source.empty() ? "(environment)" : cfg.source.c_str(),
+                cfg.servers.size());
     return 0;
   }
   signal(SIGPIPE, SIG_IGN);
@@ -42,29 +43,41 @@ int Serve(const std::string& config_path, bool check_only) {
   opts.port = cfg.listen_port;
   opts.max_body_bytes = static_cast<size_t>(cfg.max_body_bytes);
   opts.max_header_bytes = static_cast<size_t>(cfg.max_header_bytes);
-  auto server = mcpgw::http::NewServer(*loop, opts, [&](mcpgw::http::Request&& req, std::shared_ptr<mcpgw::http::Responder> res) {
-    gateway->Handle(std::move(req), std::move(res));
-  });
+  auto server = mcpgw::http::NewServer(
+      *loop, opts, [&](mcpgw::http::Request&& req, std::shared_ptr<mcpgw::http::Responder> res) {
+        gateway->Handle(std::move(req), std::move(res));
+      });
   auto port = server->Listen();
   if (!port.ok()) {
     mcpgw::log::Error("cannot listen", {{"error", port.error().message}});
     return 1;
   }
-  bool loopback = cfg.listen_host == "127.0.0.1" || cfg.listen_host == "::1" || cfg.listen_host == "localhost";
-  std::string address = (cfg.listen_host.find(':') != std::string::npos ? "[" + cfg.listen_host + "]" : cfg.listen_host) +
-                        ":" + std::to_string(*port);
-  mcpgw::log::Info("listening", {{"address", address}, {"version", kVersion}, {"config", cfg.source},
-                                 {"servers", static_cast<int64_t>(cfg.servers.size())}, {"env", cfg.env}});
+  bool loopback =
+      cfg.listen_host == "127.0.0.1" || cfg.listen_host == "::1" || cfg.listen_host == "localhost";
+  std::string address =
+      (cfg.listen_host.find(':') != std::string::npos ? "[" + cfg.listen_host + "]"
+                                                      : cfg.listen_host) +
+      ":" + std::to_string(*port);
+  mcpgw::log::Info("listening", {{"address", address},
+                                 {"version", kVersion},
+                                 {"config", cfg.source},
+                                 {"servers", static_cast<int64_t>(cfg.servers.size())},
+                                 {"env", cfg.env}});
   if (!loopback) {
-    mcpgw::log::Warn("listening on a non-loopback address without authentication: anyone who can reach it can use every tool",
-                     {{"address", address}});
+    mcpgw::log::Warn(
+        "listening on a non-loopback address without authentication: anyone who can reach it can "
+        "use every tool",
+        {{"address", address}});
   }
   mcpgw::Status started = gateway->Start();
   if (!started.ok()) {
     mcpgw::log::Error("start-up failed", {{"error", started.error().message}});
     server->Stop();
     bool stopped = false;
-    gateway->Shutdown([&] { stopped = true; loop->Stop(); });
+    gateway->Shutdown([&] {
+      stopped = true;
+      loop->Stop();
+    });
     if (!stopped) loop->Run();
     return 1;
   }
@@ -104,10 +117,13 @@ int main(int argc, char** argv) {
 
   std::string config_path;
   bool check = false;
-  auto* serve = app.add_subcommand("serve", "Run the gateway (Streamable HTTP at /mcp, legacy SSE at /sse)");
-  serve->add_option("-c,--config", config_path,
-                    "YAML configuration file, or a Claude Desktop / VS Code JSON file "
-                    "(see docs/configuration.md). Without it: no upstreams, settings from the environment.")
+  auto* serve =
+      app.add_subcommand("serve", "Run the gateway (Streamable HTTP at /mcp, legacy SSE at /sse)");
+  serve
+      ->add_option(
+          "-c,--config", config_path,
+          "YAML configuration file, or a Claude Desktop / VS Code JSON file "
+          "(see docs/configuration.md). Without it: no upstreams, settings from the environment.")
       ->check(CLI::ExistingFile);
   serve->add_flag("--check", check, "Validate the configuration and exit (0 = valid, 2 = invalid)");
   serve->footer(

@@ -1,6 +1,6 @@
 // Structured logging: one JSON object per line on stderr (LOG_FORMAT=json, the default) or a
-// human-readable line (LOG_FORMAT=text). Every component logs through Log(); fields are typed so the
-// JSON stays valid whatever a value contains.
+// human-readable line (LOG_FORMAT=text). Every component logs through Log(); fields are typed so
+// the JSON stays valid whatever a value contains.
 //
 // Thread-safety: Log() may be called from any thread; lines are written whole.
 // Secrets: callers never pass Authorization headers or tokens; RedactHeaderValue() exists for the
@@ -46,8 +46,12 @@ void Log(Level level, std::string_view msg, std::initializer_list<Field> fields 
 inline void Debug(std::string_view m, std::initializer_list<Field> f = {}) {
   if (Enabled(Level::kDebug)) Log(Level::kDebug, m, f);
 }
-inline void Info(std::string_view m, std::initializer_list<Field> f = {}) { Log(Level::kInfo, m, f); }
-inline void Warn(std::string_view m, std::initializer_list<Field> f = {}) { Log(Level::kWarn, m, f); }
+inline void Info(std::string_view m, std::initializer_list<Field> f = {}) {
+  Log(Level::kInfo, m, f);
+}
+inline void Warn(std::string_view m, std::initializer_list<Field> f = {}) {
+  Log(Level::kWarn, m, f);
+}
 inline void Error(std::string_view m, std::initializer_list<Field> f = {}) {
   Log(Level::kError, m, f);
 }

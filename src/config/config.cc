@@ -34,7 +34,8 @@ int64_t Int(const YAML::Node& n, const std::string& key, int64_t min, int64_t ma
   char* end = nullptr;
   errno = 0;
   long long v = std::strtoll(s.c_str(), &end, 10);
-  if (s.empty() || *end != '\0' || errno != 0) Fail(n, "'" + key + "' must be a whole number, got '" + s + "'");
+  if (s.empty() || *end != '\0' || errno != 0)
+    Fail(n, "'" + key + "' must be a whole number, got '" + s + "'");
   if (v < min || v > max) {
     Fail(n, "'" + key + "' must be between " + std::to_string(min) + " and " + std::to_string(max) +
                 ", got " + s);
@@ -62,11 +63,13 @@ std::map<std::string, std::string> StringMap(const YAML::Node& n, const std::str
   std::map<std::string, std::string> out;
   if (n.IsNull()) return out;
   if (!n.IsMap()) Fail(n, "'" + key + "' must be a mapping of names to strings");
-  for (const auto& kv : n) out[kv.first.as<std::string>()] = Scalar(kv.second, key + "." + kv.first.as<std::string>());
+  for (const auto& kv : n)
+    out[kv.first.as<std::string>()] = Scalar(kv.second, key + "." + kv.first.as<std::string>());
   return out;
 }
 
-void CheckKeys(const YAML::Node& n, const std::set<std::string>& allowed, const std::string& where) {
+void CheckKeys(const YAML::Node& n, const std::set<std::string>& allowed,
+               const std::string& where) {
   for (const auto& kv : n) {
     std::string k = kv.first.as<std::string>();
     if (!allowed.count(k)) {
@@ -129,7 +132,8 @@ ServerConfig ParseServer(const YAML::Node& n, int index) {
   s.name = Scalar(n["name"], "name");
   if (!ValidServerName(s.name)) {
     Fail(n["name"], "server name '" + s.name +
-                        "' must be 1-32 characters of letters, digits, '_' or '-' (it becomes the tool prefix)");
+                        "' must be 1-32 characters of letters, digits, '_' or '-' (it becomes the "
+                        "tool prefix)");
   }
   std::string transport;
   if (n["transport"]) {
@@ -141,12 +145,14 @@ ServerConfig ParseServer(const YAML::Node& n, int index) {
   }
   if (transport == "stdio") {
     s.transport = Transport::kStdio;
-  } else if (transport == "http" || transport == "streamable-http" || transport == "streamableHttp") {
+  } else if (transport == "http" || transport == "streamable-http" ||
+             transport == "streamableHttp") {
     s.transport = Transport::kHttp;
   } else if (transport == "sse") {
     Fail(n["transport"] ? n["transport"] : n["type"],
-         "server '" + s.name + "': the legacy SSE upstream transport is not supported; use an "
-         "upstream's Streamable HTTP endpoint (transport: http)");
+         "server '" + s.name +
+             "': the legacy SSE upstream transport is not supported; use an "
+             "upstream's Streamable HTTP endpoint (transport: http)");
   } else {
     Fail(n["transport"] ? n["transport"] : n["type"],
          "server '" + s.name + "': unknown transport '" + transport + "' (use stdio or http)");
@@ -170,10 +176,12 @@ ServerConfig ParseServer(const YAML::Node& n, int index) {
     } else if (iso == "session") {
       s.isolation = Isolation::kSession;
     } else {
-      Fail(n["isolation"], "server '" + s.name + "': isolation must be shared or session, got '" + iso + "'");
+      Fail(n["isolation"],
+           "server '" + s.name + "': isolation must be shared or session, got '" + iso + "'");
     }
   }
-  if (n["request_timeout_ms"]) s.request_timeout_ms = Int(n["request_timeout_ms"], "request_timeout_ms", 1, 3600000);
+  if (n["request_timeout_ms"])
+    s.request_timeout_ms = Int(n["request_timeout_ms"], "request_timeout_ms", 1, 3600000);
   if (n["tools"]) {
     const YAML::Node& t = n["tools"];
     if (!t.IsMap()) Fail(t, "'tools' must be a mapping with 'allow' and/or 'deny' lists");
@@ -185,18 +193,22 @@ ServerConfig ParseServer(const YAML::Node& n, int index) {
     const YAML::Node& r = n["restart"];
     if (!r.IsMap()) Fail(r, "'restart' must be a mapping");
     CheckKeys(r, {"initial_backoff_ms", "max_backoff_ms"}, "restart");
-    if (r["initial_backoff_ms"]) s.restart_initial_backoff_ms = Int(r["initial_backoff_ms"], "initial_backoff_ms", 10, 600000);
-    if (r["max_backoff_ms"]) s.restart_max_backoff_ms = Int(r["max_backoff_ms"], "max_backoff_ms", 10, 3600000);
+    if (r["initial_backoff_ms"])
+      s.restart_initial_backoff_ms = Int(r["initial_backoff_ms"], "initial_backoff_ms", 10, 600000);
+    if (r["max_backoff_ms"])
+      s.restart_max_backoff_ms = Int(r["max_backoff_ms"], "max_backoff_ms", 10, 3600000);
   }
   if (s.transport == Transport::kStdio) {
     if (s.command.empty()) Fail(n, "server '" + s.name + "' (stdio) needs a 'command'");
-    if (!s.url.empty()) Fail(n["url"], "server '" + s.name + "' is stdio; 'url' belongs to http servers");
+    if (!s.url.empty())
+      Fail(n["url"], "server '" + s.name + "' is stdio; 'url' belongs to http servers");
   } else {
     if (s.url.empty()) Fail(n, "server '" + s.name + "' (http) needs a 'url'");
     if (s.url.rfind("http://", 0) != 0 && s.url.rfind("https://", 0) != 0) {
       Fail(n["url"], "server '" + s.name + "': url must start with http:// or https://");
     }
-    if (!s.command.empty()) Fail(n["command"], "server '" + s.name + "' is http; 'command' belongs to stdio servers");
+    if (!s.command.empty())
+      Fail(n["command"], "server '" + s.name + "' is http; 'command' belongs to stdio servers");
   }
   return s;
 }
@@ -207,10 +219,12 @@ std::vector<ServerConfig> ParseServerMap(const YAML::Node& n) {
   int i = 0;
   for (const auto& kv : n) {
     YAML::Node entry = YAML::Clone(kv.second);
-    if (!entry.IsMap()) Fail(kv.second, "server '" + kv.first.as<std::string>() + "' must be a mapping");
+    if (!entry.IsMap())
+      Fail(kv.second, "server '" + kv.first.as<std::string>() + "' must be a mapping");
     entry["name"] = kv.first.as<std::string>();
     // Keys that desktop clients use and the gateway has no use for.
-    for (const char* ignored : {"disabled", "autoApprove", "alwaysAllow", "envFile", "timeout", "description"}) {
+    for (const char* ignored :
+         {"disabled", "autoApprove", "alwaysAllow", "envFile", "timeout", "description"}) {
       entry.remove(ignored);
     }
     YAML::Node fixed = entry;
@@ -250,7 +264,8 @@ void ApplyEnv(Config* cfg, const EnvLookup& env) {
     size_t start = 0;
     while (start <= s.size()) {
       size_t comma = s.find(',', start);
-      std::string item = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      std::string item =
+          s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
       while (!item.empty() && item.front() == ' ') item.erase(item.begin());
       while (!item.empty() && item.back() == ' ') item.pop_back();
       if (!item.empty()) cfg->allowed_origins.push_back(item);
@@ -263,9 +278,12 @@ void ApplyEnv(Config* cfg, const EnvLookup& env) {
 void Validate(Config* cfg) {
   auto bad = [](const std::string& what) { throw ConfigError{what, -1}; };
   static const std::set<std::string> kLevels = {"debug", "info", "warn", "warning", "error", "off"};
-  if (!kLevels.count(cfg->log_level)) bad("log level '" + cfg->log_level + "' is not one of debug, info, warn, error");
-  if (cfg->log_format != "json" && cfg->log_format != "text") bad("log format '" + cfg->log_format + "' is not json or text");
-  if (cfg->env != "dev" && cfg->env != "staging" && cfg->env != "prod") bad("env '" + cfg->env + "' is not dev, staging or prod");
+  if (!kLevels.count(cfg->log_level))
+    bad("log level '" + cfg->log_level + "' is not one of debug, info, warn, error");
+  if (cfg->log_format != "json" && cfg->log_format != "text")
+    bad("log format '" + cfg->log_format + "' is not json or text");
+  if (cfg->env != "dev" && cfg->env != "staging" && cfg->env != "prod")
+    bad("env '" + cfg->env + "' is not dev, staging or prod");
   std::set<std::string> names;
   for (const auto& s : cfg->servers) {
     if (!names.insert(s.name).second) {
@@ -277,10 +295,12 @@ void Validate(Config* cfg) {
 Config ParseRoot(const YAML::Node& root) {
   Config cfg;
   if (root.IsNull()) return cfg;
-  if (!root.IsMap()) Fail(root, "the configuration must be a mapping (key: value) at the top level");
+  if (!root.IsMap())
+    Fail(root, "the configuration must be a mapping (key: value) at the top level");
   if (root["mcpServers"] && !root["listen"]) {  // Claude Desktop shape
     CheckKeys(root, {"mcpServers", "globalShortcut"}, "a Claude Desktop configuration");
-    if (!root["mcpServers"].IsMap()) Fail(root["mcpServers"], "'mcpServers' must be a mapping of names to servers");
+    if (!root["mcpServers"].IsMap())
+      Fail(root["mcpServers"], "'mcpServers' must be a mapping of names to servers");
     cfg.servers = ParseServerMap(root["mcpServers"]);
     return cfg;
   }
@@ -292,13 +312,15 @@ Config ParseRoot(const YAML::Node& root) {
   CheckKeys(root,
             {"listen", "env", "log_level", "log_format", "allowed_origins", "tool_prefix",
              "prefix_separator", "post_response", "request_timeout_ms", "session_idle_timeout_s",
-             "max_sessions", "max_body_bytes", "max_header_bytes", "sse_retry_ms", "shutdown_grace_ms", "servers"},
+             "max_sessions", "max_body_bytes", "max_header_bytes", "sse_retry_ms",
+             "shutdown_grace_ms", "servers"},
             "the top level");
   if (root["listen"]) ParseListen(Scalar(root["listen"], "listen"), root["listen"], &cfg);
   if (root["env"]) cfg.env = Scalar(root["env"], "env");
   if (root["log_level"]) cfg.log_level = Scalar(root["log_level"], "log_level");
   if (root["log_format"]) cfg.log_format = Scalar(root["log_format"], "log_format");
-  if (root["allowed_origins"]) cfg.allowed_origins = StringList(root["allowed_origins"], "allowed_origins");
+  if (root["allowed_origins"])
+    cfg.allowed_origins = StringList(root["allowed_origins"], "allowed_origins");
   if (root["tool_prefix"]) {
     std::string m = Scalar(root["tool_prefix"], "tool_prefix");
     if (m == "always") {
@@ -308,17 +330,20 @@ Config ParseRoot(const YAML::Node& root) {
     } else if (m == "on-conflict" || m == "on_conflict") {
       cfg.tool_prefix = PrefixMode::kOnConflict;
     } else {
-      Fail(root["tool_prefix"], "'tool_prefix' must be always, never or on-conflict, got '" + m + "'");
+      Fail(root["tool_prefix"],
+           "'tool_prefix' must be always, never or on-conflict, got '" + m + "'");
     }
   }
   if (root["prefix_separator"]) {
     cfg.prefix_separator = Scalar(root["prefix_separator"], "prefix_separator");
     for (char c : cfg.prefix_separator) {
       if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.')) {
-        Fail(root["prefix_separator"], "'prefix_separator' may only contain letters, digits, '_', '-' or '.'");
+        Fail(root["prefix_separator"],
+             "'prefix_separator' may only contain letters, digits, '_', '-' or '.'");
       }
     }
-    if (cfg.prefix_separator.empty()) Fail(root["prefix_separator"], "'prefix_separator' must not be empty");
+    if (cfg.prefix_separator.empty())
+      Fail(root["prefix_separator"], "'prefix_separator' must not be empty");
   }
   if (root["post_response"]) {
     std::string m = Scalar(root["post_response"], "post_response");
@@ -332,13 +357,20 @@ Config ParseRoot(const YAML::Node& root) {
       Fail(root["post_response"], "'post_response' must be auto, sse or json, got '" + m + "'");
     }
   }
-  if (root["request_timeout_ms"]) cfg.request_timeout_ms = Int(root["request_timeout_ms"], "request_timeout_ms", 1, 3600000);
-  if (root["session_idle_timeout_s"]) cfg.session_idle_timeout_s = Int(root["session_idle_timeout_s"], "session_idle_timeout_s", 1, 604800);
-  if (root["max_sessions"]) cfg.max_sessions = Int(root["max_sessions"], "max_sessions", 1, 10000000);
-  if (root["max_body_bytes"]) cfg.max_body_bytes = Int(root["max_body_bytes"], "max_body_bytes", 1024, 1LL << 30);
-  if (root["max_header_bytes"]) cfg.max_header_bytes = Int(root["max_header_bytes"], "max_header_bytes", 1024, 1 << 20);
+  if (root["request_timeout_ms"])
+    cfg.request_timeout_ms = Int(root["request_timeout_ms"], "request_timeout_ms", 1, 3600000);
+  if (root["session_idle_timeout_s"])
+    cfg.session_idle_timeout_s =
+        Int(root["session_idle_timeout_s"], "session_idle_timeout_s", 1, 604800);
+  if (root["max_sessions"])
+    cfg.max_sessions = Int(root["max_sessions"], "max_sessions", 1, 10000000);
+  if (root["max_body_bytes"])
+    cfg.max_body_bytes = Int(root["max_body_bytes"], "max_body_bytes", 1024, 1LL << 30);
+  if (root["max_header_bytes"])
+    cfg.max_header_bytes = Int(root["max_header_bytes"], "max_header_bytes", 1024, 1 << 20);
   if (root["sse_retry_ms"]) cfg.sse_retry_ms = Int(root["sse_retry_ms"], "sse_retry_ms", 0, 600000);
-  if (root["shutdown_grace_ms"]) cfg.shutdown_grace_ms = Int(root["shutdown_grace_ms"], "shutdown_grace_ms", 0, 600000);
+  if (root["shutdown_grace_ms"])
+    cfg.shutdown_grace_ms = Int(root["shutdown_grace_ms"], "shutdown_grace_ms", 0, 600000);
   if (root["servers"]) {
     const YAML::Node& servers = root["servers"];
     if (!servers.IsSequence()) Fail(servers, "'servers' must be a list of servers");
@@ -354,7 +386,8 @@ EnvLookup ProcessEnv() {
   return [](const char* name) -> const char* { return std::getenv(name); };
 }
 
-Result<Config> LoadString(const std::string& text, const std::string& source_name, const EnvLookup& env) {
+Result<Config> LoadString(const std::string& text, const std::string& source_name,
+                          const EnvLookup& env) {
   auto where = [&](int line) {
     return line > 0 ? source_name + ":" + std::to_string(line) + ": " : source_name + ": ";
   };
@@ -381,7 +414,9 @@ Result<Config> LoadFile(const std::string& path, const EnvLookup& env) {
   return LoadString(ss.str(), path, env);
 }
 
-Result<Config> FromEnvironment(const EnvLookup& env) { return LoadString("", "(environment)", env); }
+Result<Config> FromEnvironment(const EnvLookup& env) {
+  return LoadString("", "(environment)", env);
+}
 
 const char* ToString(Transport t) { return t == Transport::kStdio ? "stdio" : "http"; }
 const char* ToString(PrefixMode m) {

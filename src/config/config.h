@@ -19,7 +19,8 @@ enum class Transport { kStdio, kHttp };
 enum class PrefixMode { kAlways, kNever, kOnConflict };
 enum class PostResponse { kAuto, kSse, kJson };
 // shared: one upstream connection for all client sessions (cheap; server->client requests over
-// stdio are routed only when unambiguous). session: one per client session (exact routing, isolation).
+// stdio are routed only when unambiguous). session: one per client session (exact routing,
+// isolation).
 enum class Isolation { kShared, kSession };
 
 struct ServerConfig {
@@ -34,7 +35,7 @@ struct ServerConfig {
   std::map<std::string, std::string> headers;
   // both
   Isolation isolation = Isolation::kShared;
-  bool required = false;  // fail-closed: start-up fails and /ready is false without it
+  bool required = false;           // fail-closed: start-up fails and /ready is false without it
   int64_t request_timeout_ms = 0;  // 0 = the gateway default
   std::vector<std::string> tools_allow;
   std::vector<std::string> tools_deny;

@@ -41,11 +41,12 @@ servers:
 }
 
 TEST(Config, EnvironmentOverridesTheFile) {
-  auto cfg = LoadString("listen: 127.0.0.1:8080\nlog_level: info\n", "gw.yaml",
-                        FakeEnv({{"GATEWAY_PORT", "9999"},
-                                 {"GATEWAY_LOG_LEVEL", "debug"},
-                                 {"LOG_FORMAT", "text"},
-                                 {"GATEWAY_ALLOWED_ORIGINS", "https://a.example, https://b.example"}}));
+  auto cfg =
+      LoadString("listen: 127.0.0.1:8080\nlog_level: info\n", "gw.yaml",
+                 FakeEnv({{"GATEWAY_PORT", "9999"},
+                          {"GATEWAY_LOG_LEVEL", "debug"},
+                          {"LOG_FORMAT", "text"},
+                          {"GATEWAY_ALLOWED_ORIGINS", "https://a.example, https://b.example"}}));
   ASSERT_TRUE(cfg.ok()) << cfg.error().message;
   EXPECT_EQ(cfg->listen_port, 9999);
   EXPECT_EQ(cfg->log_level, "debug");
@@ -77,8 +78,9 @@ TEST(Config, ImportsClaudeDesktopJson) {
 }
 
 TEST(Config, ImportsVsCodeJson) {
-  auto cfg = LoadString(R"({"servers": {"fs": {"type": "stdio", "command": "node", "args": ["fs.js"]}}})",
-                        "mcp.json", FakeEnv());
+  auto cfg =
+      LoadString(R"({"servers": {"fs": {"type": "stdio", "command": "node", "args": ["fs.js"]}}})",
+                 "mcp.json", FakeEnv());
   ASSERT_TRUE(cfg.ok()) << cfg.error().message;
   ASSERT_EQ(cfg->servers.size(), 1u);
   EXPECT_EQ(cfg->servers[0].command, (std::vector<std::string>{"node", "fs.js"}));
@@ -92,7 +94,8 @@ struct BrokenCase {
 
 TEST(Config, BrokenConfigsNameFileLineAndProblem) {
   const BrokenCase cases[] = {
-      {"listen: 127.0.0.1:8080\nservers:\n  - name: a\n    transport: carrier-pigeon\n    command: x\n",
+      {"listen: 127.0.0.1:8080\nservers:\n  - name: a\n    transport: carrier-pigeon\n    command: "
+       "x\n",
        "unknown transport 'carrier-pigeon'", 4},
       {"servers:\n  - name: a\n    transport: stdio\n", "needs a 'command'", 2},
       {"servers:\n  - name: a\n    transport: http\n", "needs a 'url'", 2},

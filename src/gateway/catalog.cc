@@ -78,7 +78,8 @@ std::string SafeName(std::string_view name) {
   if (out.size() > kMaxNameLength || out != name) {
     if (out.size() > kMaxNameLength) {
       char suffix[10];
-      std::snprintf(suffix, sizeof suffix, "_%08x", static_cast<unsigned>(Fnv1a(name) & 0xffffffffu));
+      std::snprintf(suffix, sizeof suffix, "_%08x",
+                    static_cast<unsigned>(Fnv1a(name) & 0xffffffffu));
       out = out.substr(0, kMaxNameLength - 9) + suffix;
     }
   }
@@ -102,7 +103,8 @@ void Catalog::Rebuild(const std::vector<UpstreamLists>& ups, config::PrefixMode 
       std::string uri(json::FindString(r.get_object(), "uri"));
       if (uri.empty()) continue;
       if (!uri_map_.emplace(uri, u.server).second) {
-        log::Warn("resource URI offered by two servers; the first wins", {{"uri", uri}, {"server", u.server}});
+        log::Warn("resource URI offered by two servers; the first wins",
+                  {{"uri", uri}, {"server", u.server}});
         continue;
       }
       resources_.push_back(r);

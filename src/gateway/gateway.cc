@@ -39,7 +39,8 @@ std::string HostOnly(std::string_view hostport) {
   if (slash != std::string_view::npos) hostport = hostport.substr(0, slash);
   if (!hostport.empty() && hostport.front() == '[') {
     size_t close = hostport.find(']');
-    return Lower(hostport.substr(1, close == std::string_view::npos ? std::string_view::npos : close - 1));
+    return Lower(
+        hostport.substr(1, close == std::string_view::npos ? std::string_view::npos : close - 1));
   }
   size_t colon = hostport.rfind(':');
   return Lower(hostport.substr(0, colon));
@@ -50,7 +51,8 @@ bool IsLoopbackName(std::string_view host) {
 }
 
 const http::Headers& JsonHeaders() {
-  static const http::Headers h = {{"content-type", "application/json"}, {"cache-control", "no-store"}};
+  static const http::Headers h = {{"content-type", "application/json"},
+                                  {"cache-control", "no-store"}};
   return h;
 }
 
@@ -85,14 +87,19 @@ struct ProgressRoute {
 class GatewayImpl : public Gateway {
  public:
   GatewayImpl(io::Loop& loop, const config::Config& cfg)
-      : loop_(loop), cfg_(cfg), spawner_(upstream::NewSpawner(loop)), http_client_(http::NewClient(loop)) {
+      : loop_(loop),
+        cfg_(cfg),
+        spawner_(upstream::NewSpawner(loop)),
+        http_client_(http::NewClient(loop)) {
     for (const auto& server : cfg_.servers) {
       upstreams_.emplace(server.name, MakeClient(server, server.name, /*shared=*/true));
       upstream_order_.push_back(server.name);
     }
-    allowed_any_ = std::find(cfg_.allowed_origins.begin(), cfg_.allowed_origins.end(), "*") != cfg_.allowed_origins.end();
+    allowed_any_ = std::find(cfg_.allowed_origins.begin(), cfg_.allowed_origins.end(), "*") !=
+                   cfg_.allowed_origins.end();
     for (const auto& o : cfg_.allowed_origins) allowed_hosts_.insert(HostOnly(o));
-    if (cfg_.listen_host != "0.0.0.0" && cfg_.listen_host != "::") allowed_hosts_.insert(HostOnly(cfg_.listen_host));
+    if (cfg_.listen_host != "0.0.0.0" && cfg_.listen_host != "::")
+      allowed_hosts_.insert(HostOnly(cfg_.listen_host));
   }
 
   Status Start() override {
@@ -110,8 +117,8 @@ class GatewayImpl : public Gateway {
   size_t session_count() const override { return sessions_.size(); }
 
   // `route` names the client in upstreams_; only the shared instance feeds the catalog.
-  std::unique_ptr<upstream::McpClient> MakeClient(const config::ServerConfig& server, const std::string& route,
-                                                  bool shared) {
+  std::unique_ptr<upstream::McpClient> MakeClient(const config::ServerConfig& server,
+                                                  const std::string& route, bool shared) {
     upstream::McpClient::Hooks hooks;
     if (shared) hooks.on_change = [this] { OnUpstreamChange(); };
     hooks.on_notification = [this, route](Message&& m, std::optional<int64_t> rel) {
@@ -120,8 +127,8 @@ class GatewayImpl : public Gateway {
     hooks.on_request = [this, route](Message&& m, std::optional<int64_t> rel) {
       OnUpstreamRequest(route, std::move(m), rel);
     };
-    return std::make_unique<upstream::McpClient>(loop_, *spawner_, *http_client_, server, cfg_.request_timeout_ms,
-                                                 std::move(hooks));
+    return std::make_unique<upstream::McpClient>(loop_, *spawner_, *http_client_, server,
+                                                 cfg_.request_timeout_ms, std::move(hooks));
   }
 
   // The client a session's call to `server` goes through: the shared one, or (isolation:
@@ -150,8 +157,9 @@ class GatewayImpl : public Gateway {
     if (path == "/ready" || path == "/readyz") return Ready(*res);
     if (path == "/mcp" || path == "/sse" || path == "/messages") {
       if (std::string why; !CheckHostAndOrigin(req, &why)) {
-        log::Warn("request refused: host/origin not allowed",
-                  {{"host", req.header("host")}, {"origin", req.header("origin")}, {"remote", req.remote_ip}});
+        log::Warn("request refused: host/origin not allowed", {{"host", req.header("host")},
+                                                               {"origin", req.header("origin")},
+                                                               {"remote", req.remote_ip}});
         return SendRpcError(*res, 403, nullptr, jsonrpc::kInvalidRequest, why);
       }
     }
@@ -169,18 +177,21 @@ class GatewayImpl : public Gateway {
       if (req.method != "POST") return MethodNotAllowed(*res, "POST");
       return HandleLegacyPost(std::move(req), std::move(res));
     }
-    res->Send(404, JsonHeaders(), R"({"error":"not found","endpoints":["/mcp","/sse","/health","/ready"]})");
+    res->Send(404, JsonHeaders(),
+              R"({"error":"not found","endpoints":["/mcp","/sse","/health","/ready"]})");
   }
 
  private:
   // ---------------------------------------------------------------- helpers
 
   static void MethodNotAllowed(http::Responder& res, const char* allow) {
-    res.Send(405, {{"allow", allow}, {"content-type", "application/json"}},
-             R"({"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Method not allowed"}})");
+    res.Send(
+        405, {{"allow", allow}, {"content-type", "application/json"}},
+        R"({"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Method not allowed"}})");
   }
 
-  static void SendRpcError(http::Responder& res, int status, const json::value& id, int code, std::string_view msg) {
+  static void SendRpcError(http::Responder& res, int status, const json::value& id, int code,
+                           std::string_view msg) {
     res.Send(status, JsonHeaders(), jsonrpc::MakeErrorResponse(id, code, msg));
   }
 
@@ -188,12 +199,14 @@ class GatewayImpl : public Gateway {
     if (allowed_any_) return true;
     std::string host = HostOnly(req.header("host"));
     if (!host.empty() && !IsLoopbackName(host) && !allowed_hosts_.count(host)) {
-      *why = "Host '" + std::string(req.header("host")) + "' is not allowed (set GATEWAY_ALLOWED_ORIGINS)";
+      *why = "Host '" + std::string(req.header("host")) +
+             "' is not allowed (set GATEWAY_ALLOWED_ORIGINS)";
       return false;
     }
     std::string_view origin = req.header("origin");
     if (!origin.empty()) {
-      bool listed = std::find(cfg_.allowed_origins.begin(), cfg_.allowed_origins.end(), origin) != cfg_.allowed_origins.end();
+      bool listed = std::find(cfg_.allowed_origins.begin(), cfg_.allowed_origins.end(), origin) !=
+                    cfg_.allowed_origins.end();
       if (!listed && !IsLoopbackName(HostOnly(origin))) {
         *why = "Origin '" + std::string(origin) + "' is not allowed (set GATEWAY_ALLOWED_ORIGINS)";
         return false;
@@ -249,15 +262,18 @@ class GatewayImpl : public Gateway {
                           "Unsupported Media Type: Content-Type must be application/json");
     }
     std::string_view accept = req.header("accept");
-    bool accepts_json = accept.empty() || accept.find("application/json") != std::string_view::npos ||
+    bool accepts_json = accept.empty() ||
+                        accept.find("application/json") != std::string_view::npos ||
                         accept.find("*/*") != std::string_view::npos;
     bool accepts_sse = accept.find("text/event-stream") != std::string_view::npos;
     if (!accepts_json && !accepts_sse) {
-      return SendRpcError(*res, 406, nullptr, jsonrpc::kInvalidRequest,
-                          "Not Acceptable: Accept must include application/json and text/event-stream");
+      return SendRpcError(
+          *res, 406, nullptr, jsonrpc::kInvalidRequest,
+          "Not Acceptable: Accept must include application/json and text/event-stream");
     }
     auto parsed = jsonrpc::Parse(req.body);
-    if (!parsed.ok()) return SendRpcError(*res, 400, nullptr, parsed.error().code, parsed.error().message);
+    if (!parsed.ok())
+      return SendRpcError(*res, 400, nullptr, parsed.error().code, parsed.error().message);
     Message msg = std::move(parsed).value();
 
     std::string_view pv = req.header("mcp-protocol-version");
@@ -305,7 +321,8 @@ class GatewayImpl : public Gateway {
     if (!session.legacy_sse) h.push_back({"mcp-session-id", session.id});
     stream.responder->StartStream(200, std::move(h));
     // Priming event: an id to resume from, empty data, and how soon to reconnect.
-    stream.responder->Write(sse::FormatEvent("", std::to_string(stream.id) + "-0", "", static_cast<int>(cfg_.sse_retry_ms)));
+    stream.responder->Write(sse::FormatEvent("", std::to_string(stream.id) + "-0", "",
+                                             static_cast<int>(cfg_.sse_retry_ms)));
   }
 
   void WatchDisconnect(Session& session, Stream& stream) {
@@ -373,22 +390,29 @@ class GatewayImpl : public Gateway {
 
   void HandleGet(const http::Request& req, std::shared_ptr<http::Responder> res) {
     if (req.header("accept").find("text/event-stream") == std::string_view::npos) {
-      return SendRpcError(*res, 406, nullptr, jsonrpc::kInvalidRequest, "Not Acceptable: GET needs Accept: text/event-stream");
+      return SendRpcError(*res, 406, nullptr, jsonrpc::kInvalidRequest,
+                          "Not Acceptable: GET needs Accept: text/event-stream");
     }
     std::string_view sid = req.header("mcp-session-id");
-    if (sid.empty()) return SendRpcError(*res, 400, nullptr, jsonrpc::kInvalidRequest, "Bad Request: Mcp-Session-Id header is required");
+    if (sid.empty())
+      return SendRpcError(*res, 400, nullptr, jsonrpc::kInvalidRequest,
+                          "Bad Request: Mcp-Session-Id header is required");
     Session* session = sessions_.Find(sid);
-    if (!session || session->legacy_sse) return SendRpcError(*res, 404, nullptr, jsonrpc::kInvalidRequest, "Session not found");
+    if (!session || session->legacy_sse)
+      return SendRpcError(*res, 404, nullptr, jsonrpc::kInvalidRequest, "Session not found");
     session->last_seen = loop_.Now();
     std::string_view last = req.header("last-event-id");
     if (!last.empty()) {
       uint64_t stream_id = 0, seq = 0;
       Stream* st = ParseEventId(last, &stream_id, &seq) ? session->FindStream(stream_id) : nullptr;
-      if (!st) return SendRpcError(*res, 404, nullptr, jsonrpc::kInvalidRequest, "Unknown Last-Event-ID");
+      if (!st)
+        return SendRpcError(*res, 404, nullptr, jsonrpc::kInvalidRequest, "Unknown Last-Event-ID");
       if (st->responder && !st->responder->Closed()) st->responder->End();
       st->responder = res;
       st->json_pending = false;
-      http::Headers h = {{"content-type", "text/event-stream"}, {"cache-control", "no-cache"}, {"mcp-session-id", session->id}};
+      http::Headers h = {{"content-type", "text/event-stream"},
+                         {"cache-control", "no-cache"},
+                         {"mcp-session-id", session->id}};
       res->StartStream(200, std::move(h));
       for (const auto& [s, ev] : st->log) {
         if (s > seq) res->Write(ev);
@@ -403,12 +427,15 @@ class GatewayImpl : public Gateway {
     }
     if (Stream* existing = session->FindStream(session->standalone_stream);
         existing && existing->responder && !existing->responder->Closed()) {
-      return SendRpcError(*res, 409, nullptr, jsonrpc::kInvalidRequest, "Conflict: this session already has a GET stream");
+      return SendRpcError(*res, 409, nullptr, jsonrpc::kInvalidRequest,
+                          "Conflict: this session already has a GET stream");
     }
     Stream* st = session->FindStream(session->standalone_stream);
     if (!st) st = &session->NewStream(true);
     st->responder = res;
-    http::Headers h = {{"content-type", "text/event-stream"}, {"cache-control", "no-cache"}, {"mcp-session-id", session->id}};
+    http::Headers h = {{"content-type", "text/event-stream"},
+                       {"cache-control", "no-cache"},
+                       {"mcp-session-id", session->id}};
     res->StartStream(200, std::move(h));
     res->Write(sse::FormatEvent("", std::to_string(st->id) + "-" + std::to_string(st->next_seq), "",
                                 static_cast<int>(cfg_.sse_retry_ms)));
@@ -417,8 +444,11 @@ class GatewayImpl : public Gateway {
 
   void HandleDelete(const http::Request& req, http::Responder& res) {
     std::string_view sid = req.header("mcp-session-id");
-    if (sid.empty()) return SendRpcError(res, 400, nullptr, jsonrpc::kInvalidRequest, "Bad Request: Mcp-Session-Id header is required");
-    if (!sessions_.Find(sid)) return SendRpcError(res, 404, nullptr, jsonrpc::kInvalidRequest, "Session not found");
+    if (sid.empty())
+      return SendRpcError(res, 400, nullptr, jsonrpc::kInvalidRequest,
+                          "Bad Request: Mcp-Session-Id header is required");
+    if (!sessions_.Find(sid))
+      return SendRpcError(res, 404, nullptr, jsonrpc::kInvalidRequest, "Session not found");
     EndSession(std::string(sid), "deleted by client");
     res.Send(200, JsonHeaders(), "{}");
   }
@@ -480,9 +510,11 @@ class GatewayImpl : public Gateway {
   void HandleLegacyPost(http::Request&& req, std::shared_ptr<http::Responder> res) {
     std::string sid(req.query_param("sessionId"));
     Session* s = sid.empty() ? nullptr : sessions_.Find(sid);
-    if (!s || !s->legacy_sse) return SendRpcError(*res, 404, nullptr, jsonrpc::kInvalidRequest, "Session not found");
+    if (!s || !s->legacy_sse)
+      return SendRpcError(*res, 404, nullptr, jsonrpc::kInvalidRequest, "Session not found");
     auto parsed = jsonrpc::Parse(req.body);
-    if (!parsed.ok()) return SendRpcError(*res, 400, nullptr, parsed.error().code, parsed.error().message);
+    if (!parsed.ok())
+      return SendRpcError(*res, 400, nullptr, parsed.error().code, parsed.error().message);
     s->last_seen = loop_.Now();
     res->Send(202, {}, "Accepted");
     Message msg = std::move(parsed).value();
@@ -490,22 +522,27 @@ class GatewayImpl : public Gateway {
       return Initialize(msg, *res, true, true, s);
     }
     if (msg.kind != Kind::kRequest) return OnClientMessage(*s, std::move(msg));
-    OnClientRequest(*s, *s->FindStream(s->standalone_stream), std::move(msg), std::string(req.header("x-request-id")));
+    OnClientRequest(*s, *s->FindStream(s->standalone_stream), std::move(msg),
+                    std::string(req.header("x-request-id")));
   }
 
   // ---------------------------------------------------------------- client -> gateway
 
-  void Initialize(const Message& msg, http::Responder& res, bool accepts_json, bool accepts_sse, Session* legacy) {
+  void Initialize(const Message& msg, http::Responder& res, bool accepts_json, bool accepts_sse,
+                  Session* legacy) {
     const json::object* params = msg.params() ? msg.params()->if_object() : nullptr;
     if (!params) {
       if (legacy) return;
       return SendRpcError(res, 400, msg.id(), jsonrpc::kInvalidParams, "initialize needs params");
     }
     if (!legacy && static_cast<int64_t>(sessions_.size()) >= cfg_.max_sessions) {
-      return SendRpcError(res, 503, msg.id(), jsonrpc::kOverloaded, "Too many sessions; try again later");
+      return SendRpcError(res, 503, msg.id(), jsonrpc::kOverloaded,
+                          "Too many sessions; try again later");
     }
     std::string requested(json::FindString(*params, "protocolVersion"));
-    std::string version = StreamableVersion(requested) || (legacy && requested == "2024-11-05") ? requested : kLatestProtocol;
+    std::string version = StreamableVersion(requested) || (legacy && requested == "2024-11-05")
+                              ? requested
+                              : kLatestProtocol;
     Session& s = legacy ? *legacy : sessions_.Create();
     s.protocol_version = version;
     if (auto* c = json::FindObject(*params, "capabilities")) s.client_capabilities = *c;
@@ -540,9 +577,11 @@ class GatewayImpl : public Gateway {
     }
     if (!instructions.empty()) result["instructions"] = instructions;
     std::string body = jsonrpc::MakeResult(msg.id(), result);
-    log::Info("session initialized", {{"session", s.id}, {"protocol_version", version},
-                                      {"client", json::FindString(s.client_info, "name")},
-                                      {"client_version", json::FindString(s.client_info, "version")}});
+    log::Info("session initialized",
+              {{"session", s.id},
+               {"protocol_version", version},
+               {"client", json::FindString(s.client_info, "name")},
+               {"client_version", json::FindString(s.client_info, "version")}});
     if (legacy) {
       Emit(s, s.standalone_stream, body, true);
       return;
@@ -580,7 +619,8 @@ class GatewayImpl : public Gateway {
     if (m == "tools/list") return reply(ListResult("tools", catalog_.tools()));
     if (m == "prompts/list") return reply(ListResult("prompts", catalog_.prompts()));
     if (m == "resources/list") return reply(ListResult("resources", catalog_.resources()));
-    if (m == "resources/templates/list") return reply(ListResult("resourceTemplates", catalog_.resource_templates()));
+    if (m == "resources/templates/list")
+      return reply(ListResult("resourceTemplates", catalog_.resource_templates()));
     if (m == "logging/setLevel") {
       int level = LogLevelIndex(json::FindString(p, "level"));
       if (level < 0) return fail(jsonrpc::kInvalidParams, "Invalid params: unknown logging level");
@@ -592,7 +632,8 @@ class GatewayImpl : public Gateway {
       sessions_.ForEach([&](Session& o) {
         if (o.log_level_set) min_level = std::min(min_level, o.log_level);
       });
-      static const char* kNames[] = {"debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"};
+      static const char* kNames[] = {"debug", "info",     "notice", "warning",
+                                     "error", "critical", "alert",  "emergency"};
       json::object up_params;
       up_params["level"] = kNames[min_level];
       for (auto& [name, up] : upstreams_) {
@@ -608,7 +649,8 @@ class GatewayImpl : public Gateway {
       if (!t) return fail(jsonrpc::kInvalidParams, "Unknown tool: " + std::string(name));
       json::object fwd = p;
       fwd["name"] = t->name;
-      return Forward(s, stream_id, msg, t->server, std::move(fwd), std::string(name), std::move(request_id));
+      return Forward(s, stream_id, msg, t->server, std::move(fwd), std::string(name),
+                     std::move(request_id));
     }
     if (m == "prompts/get") {
       std::string_view name = json::FindString(p, "name");
@@ -616,7 +658,8 @@ class GatewayImpl : public Gateway {
       if (!t) return fail(jsonrpc::kInvalidParams, "Unknown prompt: " + std::string(name));
       json::object fwd = p;
       fwd["name"] = t->name;
-      return Forward(s, stream_id, msg, t->server, std::move(fwd), std::string(name), std::move(request_id));
+      return Forward(s, stream_id, msg, t->server, std::move(fwd), std::string(name),
+                     std::move(request_id));
     }
     if (m == "resources/read" || m == "resources/subscribe" || m == "resources/unsubscribe") {
       std::string uri(json::FindString(p, "uri"));
@@ -641,7 +684,9 @@ class GatewayImpl : public Gateway {
       json::object fwd = p;
       if (type == "ref/prompt") {
         const Target* t = catalog_.FindPrompt(json::FindString(*ref, "name"));
-        if (!t) return fail(jsonrpc::kInvalidParams, "Unknown prompt: " + std::string(json::FindString(*ref, "name")));
+        if (!t)
+          return fail(jsonrpc::kInvalidParams,
+                      "Unknown prompt: " + std::string(json::FindString(*ref, "name")));
         json::object r = *ref;
         r["name"] = t->name;
         fwd["ref"] = std::move(r);
@@ -654,7 +699,8 @@ class GatewayImpl : public Gateway {
       }
       return fail(jsonrpc::kInvalidParams, "Invalid params: unknown ref type");
     }
-    if (m == "initialize") return fail(jsonrpc::kInvalidRequest, "Invalid Request: session already initialized");
+    if (m == "initialize")
+      return fail(jsonrpc::kInvalidRequest, "Invalid Request: session already initialized");
     fail(jsonrpc::kMethodNotFound, "Method not found: " + m);
   }
 
@@ -691,7 +737,8 @@ class GatewayImpl : public Gateway {
     f.method = msg.method;
     f.tool = std::move(tool);
     f.start = loop_.Now();
-    f.request_id = request_id.empty() ? "r" + std::to_string(++request_counter_) : std::move(request_id);
+    f.request_id =
+        request_id.empty() ? "r" + std::to_string(++request_counter_) : std::move(request_id);
     // Progress tokens are rewritten so two clients using the same token cannot collide upstream.
     if (json::object* meta = params.contains("_meta") ? params["_meta"].if_object() : nullptr) {
       if (const json::value* tok = meta->if_contains("progressToken")) {
@@ -701,8 +748,9 @@ class GatewayImpl : public Gateway {
       }
     }
     uint64_t key = ++inflight_counter_;
-    int64_t upstream_id = up.Call(msg.method, std::move(params),
-                                  [this, key](Result<json::object> r) { OnUpstreamAnswer(key, std::move(r)); });
+    int64_t upstream_id =
+        up.Call(msg.method, std::move(params),
+                [this, key](Result<json::object> r) { OnUpstreamAnswer(key, std::move(r)); });
     f.upstream_id = upstream_id;
     in_flight_.emplace(key, std::move(f));
     if (upstream_id >= 0) by_upstream_[route + "#" + std::to_string(upstream_id)] = key;
@@ -727,19 +775,29 @@ class GatewayImpl : public Gateway {
       o["id"] = f.client_id;
       if (const json::object* e = json::FindObject(o, "error")) {
         outcome = "error";
-        if (const json::value* c = e->if_contains("code"); c && c->is_int64()) error_code = c->as_int64();
+        if (const json::value* c = e->if_contains("code"); c && c->is_int64())
+          error_code = c->as_int64();
       } else if (const json::object* res = json::FindObject(o, "result")) {
-        if (const json::value* ie = res->if_contains("isError"); ie && ie->is_bool() && ie->as_bool()) outcome = "tool_error";
+        if (const json::value* ie = res->if_contains("isError");
+            ie && ie->is_bool() && ie->as_bool())
+          outcome = "tool_error";
       }
       out = json::Serialize(o);
     }
     double ms = std::chrono::duration<double, std::milli>(loop_.Now() - f.start).count();
-    log::Level level = outcome == "ok" || outcome == "tool_error" ? log::Level::kInfo : log::Level::kWarn;
+    log::Level level =
+        outcome == "ok" || outcome == "tool_error" ? log::Level::kInfo : log::Level::kWarn;
     if (log::Enabled(level)) {
-      log::Log(level, "request", {{"request_id", f.request_id}, {"session", f.session}, {"method", f.method},
-                                   {"server", f.server}, {"tool", f.tool}, {"latency_ms", ms},
-                                   {"outcome", outcome}, {"error_code", error_code},
-                                   {"error", r.ok() ? std::string_view() : std::string_view(r.error().message)}});
+      log::Log(level, "request",
+               {{"request_id", f.request_id},
+                {"session", f.session},
+                {"method", f.method},
+                {"server", f.server},
+                {"tool", f.tool},
+                {"latency_ms", ms},
+                {"outcome", outcome},
+                {"error_code", error_code},
+                {"error", r.ok() ? std::string_view() : std::string_view(r.error().message)}});
     }
     Session* s = sessions_.Find(f.session);
     if (!s) return;
@@ -750,7 +808,8 @@ class GatewayImpl : public Gateway {
   void OnClientMessage(Session& s, Message&& msg) {
     if (msg.kind == Kind::kResponse) {
       // The client answers a server->client request we relayed.
-      std::string key = msg.id().is_string() ? std::string(msg.id().get_string()) : json::Serialize(msg.id());
+      std::string key =
+          msg.id().is_string() ? std::string(msg.id().get_string()) : json::Serialize(msg.id());
       auto it = server_requests_.find(key);
       if (it == server_requests_.end() || it->second.session != s.id) {
         log::Debug("response to an unknown request id ignored", {{"session", s.id}});
@@ -759,7 +818,8 @@ class GatewayImpl : public Gateway {
       ServerRequest sr = std::move(it->second);
       server_requests_.erase(it);
       msg.obj()["id"] = sr.upstream_id;
-      if (auto up = upstreams_.find(sr.server); up != upstreams_.end()) up->second->SendResponse(json::Serialize(msg.doc));
+      if (auto up = upstreams_.find(sr.server); up != upstreams_.end())
+        up->second->SendResponse(json::Serialize(msg.doc));
       return;
     }
     const std::string& m = msg.method;
@@ -801,7 +861,8 @@ class GatewayImpl : public Gateway {
     const InFlight* found = nullptr;
     for (const auto& [k, f] : in_flight_) {
       if (f.route != route) continue;
-      if (found && found->session != f.session) return nullptr;  // ambiguous: never guess across sessions
+      if (found && found->session != f.session)
+        return nullptr;  // ambiguous: never guess across sessions
       if (!found || f.start >= found->start) found = &f;
     }
     return found;
@@ -812,25 +873,30 @@ class GatewayImpl : public Gateway {
     const InFlight* call = RelatedCall(server, related);
     Session* s = call ? sessions_.Find(call->session) : nullptr;
     auto refuse = [&](std::string_view why) {
-      log::Warn("server request refused", {{"server", server}, {"method", msg.method}, {"reason", why}});
+      log::Warn("server request refused",
+                {{"server", server}, {"method", msg.method}, {"reason", why}});
       up.SendResponse(jsonrpc::MakeErrorResponse(msg.id(), jsonrpc::kInvalidRequest, why));
     };
     if (!s) {
-      return refuse("mcpgw: cannot tell which client this request is for (several sessions have calls in flight "
-                    "on this shared upstream; configure 'isolation: session' for exact routing)");
+      return refuse(
+          "mcpgw: cannot tell which client this request is for (several sessions have calls in "
+          "flight "
+          "on this shared upstream; configure 'isolation: session' for exact routing)");
     }
     std::string_view cap = msg.method == "sampling/createMessage" ? "sampling"
-                           : msg.method == "elicitation/create"    ? "elicitation"
-                           : msg.method == "roots/list"            ? "roots"
-                                                                   : "";
-    if (!cap.empty() && !s->HasClientCapability(cap)) return refuse("client does not support " + std::string(cap));
+                           : msg.method == "elicitation/create"   ? "elicitation"
+                           : msg.method == "roots/list"           ? "roots"
+                                                                  : "";
+    if (!cap.empty() && !s->HasClientCapability(cap))
+      return refuse("client does not support " + std::string(cap));
     std::string down_id = "mcpgw-" + std::to_string(++server_request_counter_);
     server_requests_[down_id] = ServerRequest{server, msg.id(), s->id};
     msg.obj()["id"] = down_id;
     Emit(*s, call->stream, json::Serialize(msg.doc), false);
   }
 
-  void OnUpstreamNotification(const std::string& server, Message&& msg, std::optional<int64_t> related) {
+  void OnUpstreamNotification(const std::string& server, Message&& msg,
+                              std::optional<int64_t> related) {
     const std::string& m = msg.method;
     json::object* p = msg.obj().contains("params") ? msg.obj()["params"].if_object() : nullptr;
     if (m == "notifications/progress") {
@@ -892,7 +958,8 @@ class GatewayImpl : public Gateway {
       params["uri"] = uri;
       subscription_server_[uri] = server;
       up.Call("resources/subscribe", std::move(params), [uri](Result<json::object> r) {
-        if (!r.ok() || r->contains("error")) log::Warn("upstream refused a subscription", {{"uri", uri}});
+        if (!r.ok() || r->contains("error"))
+          log::Warn("upstream refused a subscription", {{"uri", uri}});
       });
     }
   }
@@ -905,7 +972,8 @@ class GatewayImpl : public Gateway {
     subscribers_.erase(it);
     auto srv = subscription_server_.find(uri);
     if (srv == subscription_server_.end()) return;
-    if (auto up = upstreams_.find(srv->second); up != upstreams_.end() && up->second->state() == upstream::State::kReady) {
+    if (auto up = upstreams_.find(srv->second);
+        up != upstreams_.end() && up->second->state() == upstream::State::kReady) {
       json::object params;
       params["uri"] = uri;
       up->second->Call("resources/unsubscribe", std::move(params), [](Result<json::object>) {});
@@ -933,8 +1001,10 @@ class GatewayImpl : public Gateway {
     std::string res_fp = catalog_.resources_fingerprint();
     catalog_.Rebuild(lists, cfg_.tool_prefix, cfg_.prefix_separator);
     if (tools_fp != catalog_.tools_fingerprint()) Broadcast("notifications/tools/list_changed");
-    if (prompts_fp != catalog_.prompts_fingerprint()) Broadcast("notifications/prompts/list_changed");
-    if (res_fp != catalog_.resources_fingerprint()) Broadcast("notifications/resources/list_changed");
+    if (prompts_fp != catalog_.prompts_fingerprint())
+      Broadcast("notifications/prompts/list_changed");
+    if (res_fp != catalog_.resources_fingerprint())
+      Broadcast("notifications/resources/list_changed");
   }
 
   void Broadcast(const char* method) {
@@ -990,7 +1060,8 @@ class GatewayImpl : public Gateway {
   std::unordered_map<std::string, std::string> subscription_server_;
   std::set<std::string> allowed_hosts_;
   bool allowed_any_ = false;
-  uint64_t inflight_counter_ = 0, progress_counter_ = 0, server_request_counter_ = 0, request_counter_ = 0;
+  uint64_t inflight_counter_ = 0, progress_counter_ = 0, server_request_counter_ = 0,
+           request_counter_ = 0;
   io::TimerId sweep_timer_ = 0;
 };
 

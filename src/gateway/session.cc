@@ -8,8 +8,8 @@
 namespace mcpgw::gateway {
 
 namespace {
-constexpr std::string_view kLogLevels[] = {"debug",    "info",  "notice", "warning",
-                                           "error",    "critical", "alert", "emergency"};
+constexpr std::string_view kLogLevels[] = {"debug", "info",     "notice", "warning",
+                                           "error", "critical", "alert",  "emergency"};
 }
 
 int LogLevelIndex(std::string_view level) {
@@ -36,7 +36,8 @@ Stream* Session::FindStream(uint64_t sid) {
 void AppendEvent(Stream& stream, std::string_view message, size_t max_log_events,
                  size_t max_log_bytes) {
   uint64_t seq = ++stream.next_seq;
-  std::string event = sse::FormatEvent(message, std::to_string(stream.id) + "-" + std::to_string(seq));
+  std::string event =
+      sse::FormatEvent(message, std::to_string(stream.id) + "-" + std::to_string(seq));
   if (stream.responder && !stream.responder->Closed()) stream.responder->Write(event);
   stream.log_bytes += event.size();
   stream.log.emplace_back(seq, std::move(event));

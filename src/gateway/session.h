@@ -24,11 +24,11 @@ namespace mcpgw::gateway {
 
 struct Stream {
   uint64_t id = 0;
-  bool standalone = false;  // the GET stream
+  bool standalone = false;                     // the GET stream
   std::shared_ptr<http::Responder> responder;  // null while the client is disconnected
-  bool json_only = false;   // POST whose client accepts only application/json
+  bool json_only = false;                      // POST whose client accepts only application/json
   bool json_pending = false;  // POST that may still be answered as plain JSON (auto mode)
-  int open_requests = 0;     // responses still owed on this stream
+  int open_requests = 0;      // responses still owed on this stream
   uint64_t next_seq = 0;
   std::deque<std::pair<uint64_t, std::string>> log;  // seq -> formatted SSE event
   size_t log_bytes = 0;
@@ -49,7 +49,9 @@ struct Session {
   uint64_t standalone_stream = 0;  // id of the GET stream, 0 if none
   std::set<std::string> subscriptions;
 
-  bool HasClientCapability(std::string_view name) const { return client_capabilities.contains(name); }
+  bool HasClientCapability(std::string_view name) const {
+    return client_capabilities.contains(name);
+  }
   Stream& NewStream(bool standalone);
   Stream* FindStream(uint64_t id);
 };

@@ -13,8 +13,9 @@ TEST(SessionTable, CreatesUnguessableUniqueIds) {
   EXPECT_NE(a.id, b.id);
   EXPECT_EQ(t.Find(a.id), &a);
   EXPECT_EQ(t.Find("nope"), nullptr);
-  t.Erase(a.id);
-  EXPECT_EQ(t.Find(a.id), nullptr);
+  std::string a_id = a.id;  // `a` is gone after Erase
+  t.Erase(a_id);
+  EXPECT_EQ(t.Find(a_id), nullptr);
   EXPECT_EQ(t.size(), 1u);
 }
 

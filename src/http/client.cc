@@ -39,7 +39,8 @@ Result<Url> ParseUrl(std::string_view url) {
   u.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
   if (!hostport.empty() && hostport.front() == '[') {
     size_t close = hostport.find(']');
-    if (close == std::string_view::npos) return MakeError("bad IPv6 host in URL: " + std::string(url));
+    if (close == std::string_view::npos)
+      return MakeError("bad IPv6 host in URL: " + std::string(url));
     u.host = std::string(hostport.substr(1, close - 1));
     hostport.remove_prefix(close + 1);
     if (!hostport.empty() && hostport.front() == ':') {
@@ -48,9 +49,11 @@ Result<Url> ParseUrl(std::string_view url) {
   } else {
     size_t colon = hostport.rfind(':');
     u.host = std::string(hostport.substr(0, colon));
-    if (colon != std::string_view::npos) u.port = std::atoi(std::string(hostport.substr(colon + 1)).c_str());
+    if (colon != std::string_view::npos)
+      u.port = std::atoi(std::string(hostport.substr(colon + 1)).c_str());
   }
-  if (u.host.empty() || u.port <= 0 || u.port > 65535) return MakeError("bad host or port in URL: " + std::string(url));
+  if (u.host.empty() || u.port <= 0 || u.port > 65535)
+    return MakeError("bad host or port in URL: " + std::string(url));
   return u;
 }
 
@@ -69,7 +72,11 @@ class CallImpl : public ClientCall, public std::enable_shared_from_this<CallImpl
  public:
   CallImpl(ClientImpl* client, asio::io_context& ctx, Url url, std::string wire, io::Millis timeout,
            ClientCallbacks cb)
-      : client_(client), ctx_(ctx), url_(std::move(url)), wire_(std::move(wire)), timeout_(timeout),
+      : client_(client),
+        ctx_(ctx),
+        url_(std::move(url)),
+        wire_(std::move(wire)),
+        timeout_(timeout),
         cb_(std::move(cb)) {}
 
   void Start();
@@ -112,10 +119,12 @@ class ClientImpl : public Client {
   explicit ClientImpl(io::Loop& loop) : ctx_(io::IoContextOf(loop)) {}
 
   std::shared_ptr<ClientCall> Send(std::string method, const std::string& url, Headers headers,
-                                   std::string body, io::Millis timeout, ClientCallbacks cb) override {
+                                   std::string body, io::Millis timeout,
+                                   ClientCallbacks cb) override {
     auto parsed = ParseUrl(url);
     if (!parsed.ok() || parsed->https) {
-      std::string err = parsed.ok() ? "https upstreams are not supported yet: " + url : parsed.error().message;
+      std::string err =
+          parsed.ok() ? "https upstreams are not supported yet: " + url : parsed.error().message;
       auto done = std::move(cb.on_done);
       asio::post(ctx_, [done, err] {
         if (done) done(MakeError(err));
@@ -125,10 +134,12 @@ class ClientImpl : public Client {
     std::string wire = method + " " + parsed->target + " HTTP/1.1\r\nhost: " + parsed->host + ":" +
                        std::to_string(parsed->port) + "\r\n";
     for (const auto& h : headers) wire += h.name + ": " + h.value + "\r\n";
-    if (!body.empty() || method == "POST") wire += "content-length: " + std::to_string(body.size()) + "\r\n";
+    if (!body.empty() || method == "POST")
+      wire += "content-length: " + std::to_string(body.size()) + "\r\n";
     wire += "\r\n";
     wire += body;
-    auto call = std::make_shared<CallImpl>(this, ctx_, std::move(*parsed), std::move(wire), timeout, std::move(cb));
+    auto call = std::make_shared<CallImpl>(this, ctx_, std::move(*parsed), std::move(wire), timeout,
+                                           std::move(cb));
     call->Start();
     return call;
   }
@@ -172,20 +183,24 @@ void CallImpl::Start() {
 void CallImpl::Connect() {
   conn_ = std::make_unique<Conn>(ctx_);
   auto self = shared_from_this();
-  resolver_.async_resolve(url_.host, std::to_string(url_.port),
-                          [self](beast::error_code ec, tcp::resolver::results_type results) {
-                            if (self->finished_) return;
-                            if (ec) return self->Fail("cannot resolve " + self->url_.host + ": " + ec.message(), false);
-                            if (self->timeout_.count() > 0) self->conn_->stream.expires_after(self->timeout_);
-                            self->conn_->stream.async_connect(
-                                results, [self](beast::error_code ec, const tcp::endpoint&) {
-                                  if (self->finished_) return;
-                                  if (ec) return self->Fail("cannot connect to " + self->url_.host + ":" + std::to_string(self->url_.port) + ": " + ec.message(), false);
-                                  beast::error_code ignored;
-                                  self->conn_->stream.socket().set_option(tcp::no_delay(true), ignored);
-                                  self->WriteRequest();
-                                });
-                          });
+  resolver_.async_resolve(
+      url_.host, std::to_string(url_.port),
+      [self](beast::error_code ec, tcp::resolver::results_type results) {
+        if (self->finished_) return;
+        if (ec) return self->Fail("cannot resolve " + self->url_.host + ": " + ec.message(), false);
+        if (self->timeout_.count() > 0) self->conn_->stream.expires_after(self->timeout_);
+        self->conn_->stream.async_connect(
+            results, [self](beast::error_code ec, const tcp::endpoint&) {
+              if (self->finished_) return;
+              if (ec)
+                return self->Fail("cannot connect to " + self->url_.host + ":" +
+                                      std::to_string(self->url_.port) + ": " + ec.message(),
+                                  false);
+              beast::error_code ignored;
+              self->conn_->stream.socket().set_option(tcp::no_delay(true), ignored);
+              self->WriteRequest();
+            });
+      });
 }
 
 void CallImpl::WriteRequest() {
@@ -206,42 +221,46 @@ void CallImpl::ReadHead() {
   parser_.emplace();
   parser_->body_limit(boost::none);
   auto self = shared_from_this();
-  bhttp::async_read_header(conn_->stream, conn_->buffer, *parser_, [self](beast::error_code ec, size_t n) {
-    if (self->finished_) return;
-    if (ec) {
-      return self->Fail(ec == beast::error::timeout ? "upstream did not answer in time" : "reading response failed: " + ec.message(),
-                        !self->got_response_bytes_ && ec != beast::error::timeout);
-    }
-    self->got_response_bytes_ = true;
-    self->conn_->stream.expires_never();
-    ClientResponseHead head;
-    head.status = static_cast<int>(self->parser_->get().result_int());
-    for (const auto& f : self->parser_->get()) {
-      std::string name(f.name_string());
-      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      head.headers.push_back({std::move(name), std::string(f.value())});
-    }
-    if (self->cb_.on_head) self->cb_.on_head(head);
-    if (self->finished_) return;
-    if (self->parser_->is_done()) return self->Finish();
-    self->ReadBody();
-  });
+  bhttp::async_read_header(
+      conn_->stream, conn_->buffer, *parser_, [self](beast::error_code ec, size_t n) {
+        if (self->finished_) return;
+        if (ec) {
+          return self->Fail(ec == beast::error::timeout
+                                ? "upstream did not answer in time"
+                                : "reading response failed: " + ec.message(),
+                            !self->got_response_bytes_ && ec != beast::error::timeout);
+        }
+        self->got_response_bytes_ = true;
+        self->conn_->stream.expires_never();
+        ClientResponseHead head;
+        head.status = static_cast<int>(self->parser_->get().result_int());
+        for (const auto& f : self->parser_->get()) {
+          std::string name(f.name_string());
+          for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          head.headers.push_back({std::move(name), std::string(f.value())});
+        }
+        if (self->cb_.on_head) self->cb_.on_head(head);
+        if (self->finished_) return;
+        if (self->parser_->is_done()) return self->Finish();
+        self->ReadBody();
+      });
 }
 
 void CallImpl::ReadBody() {
   parser_->get().body().data = body_buf_;
   parser_->get().body().size = sizeof body_buf_;
   auto self = shared_from_this();
-  bhttp::async_read_some(conn_->stream, conn_->buffer, *parser_, [self](beast::error_code ec, size_t) {
-    if (self->finished_) return;
-    size_t got = sizeof self->body_buf_ - self->parser_->get().body().size;
-    if (got > 0 && self->cb_.on_body) self->cb_.on_body(std::string_view(self->body_buf_, got));
-    if (self->finished_) return;
-    if (ec == bhttp::error::need_buffer) ec = {};
-    if (ec) return self->Fail("reading response body failed: " + ec.message(), false);
-    if (self->parser_->is_done()) return self->Finish();
-    self->ReadBody();
-  });
+  bhttp::async_read_some(
+      conn_->stream, conn_->buffer, *parser_, [self](beast::error_code ec, size_t) {
+        if (self->finished_) return;
+        size_t got = sizeof self->body_buf_ - self->parser_->get().body().size;
+        if (got > 0 && self->cb_.on_body) self->cb_.on_body(std::string_view(self->body_buf_, got));
+        if (self->finished_) return;
+        if (ec == bhttp::error::need_buffer) ec = {};
+        if (ec) return self->Fail("reading response body failed: " + ec.message(), false);
+        if (self->parser_->is_done()) return self->Finish();
+        self->ReadBody();
+      });
 }
 
 void CallImpl::Fail(const std::string& what, bool retryable) {

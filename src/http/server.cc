@@ -55,26 +55,46 @@ std::string_view Request::query_param(std::string_view name) const {
 
 std::string_view StatusText(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Unknown";
+    case 200:
+      return "OK";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 406:
+      return "Not Acceptable";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Payload Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "Unknown";
   }
 }
 
@@ -223,7 +243,10 @@ class ResponderImpl : public Responder {
 class ServerImpl : public Server {
  public:
   ServerImpl(io::Loop& loop, ServerOptions opts, Handler handler)
-      : ctx_(io::IoContextOf(loop)), acceptor_(ctx_), opts_(std::move(opts)), handler_(std::move(handler)) {}
+      : ctx_(io::IoContextOf(loop)),
+        acceptor_(ctx_),
+        opts_(std::move(opts)),
+        handler_(std::move(handler)) {}
 
   ~ServerImpl() override { Stop(); }
 
@@ -256,7 +279,9 @@ class ServerImpl : public Server {
   size_t ConnectionCount() const override { return connections_.size(); }
 
   void Remove(Connection* c) { connections_.erase(c); }
-  void Handle(Request&& req, std::shared_ptr<Responder> r) { handler_(std::move(req), std::move(r)); }
+  void Handle(Request&& req, std::shared_ptr<Responder> r) {
+    handler_(std::move(req), std::move(r));
+  }
 
  private:
   void Accept() {
@@ -303,8 +328,9 @@ void Connection::ReadRequest() {
   } else {
     stream_.expires_after(opts_.idle_timeout);
   }
-  bhttp::async_read(stream_, buffer_, *parser_,
-                    [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+  bhttp::async_read(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
 }
 
 void Connection::OnRead(beast::error_code ec) {
@@ -312,7 +338,8 @@ void Connection::OnRead(beast::error_code ec) {
   if (closed_) return;
   if (ec) {
     if (ec == bhttp::error::body_limit) {
-      SendErrorAndClose(413, "request body exceeds the limit of " + std::to_string(opts_.max_body_bytes) + " bytes");
+      SendErrorAndClose(413, "request body exceeds the limit of " +
+                                 std::to_string(opts_.max_body_bytes) + " bytes");
     } else if (ec == bhttp::error::header_limit) {
       SendErrorAndClose(431, "request headers exceed the limit");
     } else if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||

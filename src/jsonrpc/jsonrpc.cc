@@ -24,8 +24,10 @@ Result<Message> Parse(std::string_view text) {
 }
 
 Result<Message> FromValue(json::value v) {
-  if (v.is_array()) return mcpgw::MakeError("Invalid Request: JSON-RPC batches are not supported", kInvalidRequest);
-  if (!v.is_object()) return mcpgw::MakeError("Invalid Request: a message must be a JSON object", kInvalidRequest);
+  if (v.is_array())
+    return mcpgw::MakeError("Invalid Request: JSON-RPC batches are not supported", kInvalidRequest);
+  if (!v.is_object())
+    return mcpgw::MakeError("Invalid Request: a message must be a JSON object", kInvalidRequest);
   const json::object& o = v.get_object();
   if (json::FindString(o, "jsonrpc") != "2.0") {
     return mcpgw::MakeError("Invalid Request: \"jsonrpc\" must be \"2.0\"", kInvalidRequest);
@@ -35,7 +37,8 @@ Result<Message> FromValue(json::value v) {
   const json::value* id = o.if_contains("id");
   if (method) {
     if (!method->is_string() || method->get_string().empty()) {
-      return mcpgw::MakeError("Invalid Request: \"method\" must be a non-empty string", kInvalidRequest);
+      return mcpgw::MakeError("Invalid Request: \"method\" must be a non-empty string",
+                              kInvalidRequest);
     }
     if (const json::value* p = o.if_contains("params"); p && !p->is_object() && !p->is_array()) {
       return mcpgw::MakeError("Invalid Request: \"params\" must be an object", kInvalidRequest);
@@ -43,7 +46,8 @@ Result<Message> FromValue(json::value v) {
     m.method = std::string(method->get_string());
     if (id) {
       if (!ValidId(*id)) {
-        return mcpgw::MakeError("Invalid Request: \"id\" must be a string or an integer", kInvalidRequest);
+        return mcpgw::MakeError("Invalid Request: \"id\" must be a string or an integer",
+                                kInvalidRequest);
       }
       m.kind = Kind::kRequest;
     } else {
@@ -54,16 +58,17 @@ Result<Message> FromValue(json::value v) {
     bool has_error = o.contains("error");
     if (!id || has_result == has_error) {
       return mcpgw::MakeError("Invalid Request: neither a request, a notification nor a response",
-                       kInvalidRequest);
+                              kInvalidRequest);
     }
     if (!ValidId(*id) && !(has_error && id->is_null())) {
-      return mcpgw::MakeError("Invalid Request: \"id\" must be a string or an integer", kInvalidRequest);
+      return mcpgw::MakeError("Invalid Request: \"id\" must be a string or an integer",
+                              kInvalidRequest);
     }
     if (has_error) {
       const json::object* err = json::FindObject(o, "error");
       if (!err || !json::Find(*err, "code") || !json::Find(*err, "code")->is_number()) {
         return mcpgw::MakeError("Invalid Request: \"error\" must be an object with a numeric code",
-                         kInvalidRequest);
+                                kInvalidRequest);
       }
     }
     m.kind = Kind::kResponse;

@@ -17,10 +17,10 @@ enum Code : int {
   kMethodNotFound = -32601,
   kInvalidParams = -32602,
   kInternalError = -32603,
-  kUpstreamError = -32000,       // the upstream failed, crashed or is not running
-  kRequestTimeout = -32001,      // the upstream did not answer in time (same code as the SDKs)
-  kResourceNotFound = -32002,    // MCP's code for an unknown resource URI
-  kOverloaded = -32003,          // too many sessions / requests in flight
+  kUpstreamError = -32000,     // the upstream failed, crashed or is not running
+  kRequestTimeout = -32001,    // the upstream did not answer in time (same code as the SDKs)
+  kResourceNotFound = -32002,  // MCP's code for an unknown resource URI
+  kOverloaded = -32003,        // too many sessions / requests in flight
 };
 
 enum class Kind { kRequest, kNotification, kResponse };

@@ -35,7 +35,8 @@ std::string FormatEvent(std::string_view data, std::string_view id, std::string_
   while (true) {
     size_t pos = data.find_first_of("\r\n", start);
     out += "data: ";
-    out.append(data.substr(start, pos == std::string_view::npos ? std::string_view::npos : pos - start));
+    out.append(
+        data.substr(start, pos == std::string_view::npos ? std::string_view::npos : pos - start));
     out += '\n';
     if (pos == std::string_view::npos) break;
     start = pos + 1;

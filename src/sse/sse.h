@@ -10,8 +10,8 @@ namespace mcpgw::sse {
 
 // Formats one event. Multi-line data becomes several `data:` lines; empty fields are omitted;
 // retry_ms < 0 omits `retry:`. Ids and event names have CR/LF removed so they cannot inject fields.
-std::string FormatEvent(std::string_view data, std::string_view id = {}, std::string_view event = {},
-                        int retry_ms = -1);
+std::string FormatEvent(std::string_view data, std::string_view id = {},
+                        std::string_view event = {}, int retry_ms = -1);
 
 struct Event {
   std::string id;

@@ -14,7 +14,8 @@ std::vector<Event> ParseAll(std::string_view text, size_t split = 0) {
   if (split == 0) {
     EXPECT_TRUE(p.Feed(text, sink));
   } else {
-    for (size_t i = 0; i < text.size(); i += split) EXPECT_TRUE(p.Feed(text.substr(i, split), sink));
+    for (size_t i = 0; i < text.size(); i += split)
+      EXPECT_TRUE(p.Feed(text.substr(i, split), sink));
   }
   return out;
 }
@@ -31,7 +32,8 @@ TEST(Sse, MultiLineDataAndInjectionSafeIds) {
 
 TEST(Sse, RoundTripsThroughParserWhateverTheChunking) {
   std::string text = FormatEvent("line1\nline2", "7", "message") + ": comment\n\n" +
-                     FormatEvent("{\"x\":true}", "8") + "event: endpoint\r\ndata: /messages?s=1\r\n\r\n";
+                     FormatEvent("{\"x\":true}", "8") +
+                     "event: endpoint\r\ndata: /messages?s=1\r\n\r\n";
   for (size_t split : {0, 1, 2, 3, 7}) {
     auto events = ParseAll(text, split);
     ASSERT_EQ(events.size(), 3u) << "split " << split;
@@ -53,9 +55,7 @@ TEST(Sse, PrimingEventWithEmptyDataAndRetry) {
   EXPECT_EQ(events[0].id, "p-0");
 }
 
-TEST(Sse, EventWithoutDataIsNotDispatched) {
-  EXPECT_TRUE(ParseAll("id: 1\nevent: x\n\n").empty());
-}
+TEST(Sse, EventWithoutDataIsNotDispatched) { EXPECT_TRUE(ParseAll("id: 1\nevent: x\n\n").empty()); }
 
 TEST(Sse, OversizedEventIsRefused) {
   Parser p(16);

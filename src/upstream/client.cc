@@ -28,9 +28,14 @@ const char* ToString(State s) {
 
 McpClient::McpClient(io::Loop& loop, Spawner& spawner, http::Client& http_client,
                      const config::ServerConfig& server, int64_t default_timeout_ms, Hooks hooks)
-    : loop_(loop), spawner_(spawner), http_client_(http_client), server_(server),
-      default_timeout_ms_(server.request_timeout_ms > 0 ? server.request_timeout_ms : default_timeout_ms),
-      hooks_(std::move(hooks)), backoff_ms_(server.restart_initial_backoff_ms) {}
+    : loop_(loop),
+      spawner_(spawner),
+      http_client_(http_client),
+      server_(server),
+      default_timeout_ms_(server.request_timeout_ms > 0 ? server.request_timeout_ms
+                                                        : default_timeout_ms),
+      hooks_(std::move(hooks)),
+      backoff_ms_(server.restart_initial_backoff_ms) {}
 
 McpClient::~McpClient() {
   for (auto& [id, p] : pending_) loop_.Cancel(p.timer);
@@ -49,7 +54,9 @@ void McpClient::Connect() {
                    ? NewStdioTransport(loop_, spawner_, server_)
                    : NewHttpTransport(loop_, http_client_, server_);
   Transport::Callbacks cb;
-  cb.on_message = [this](jsonrpc::Message&& m, std::optional<int64_t> rel) { OnMessage(std::move(m), rel); };
+  cb.on_message = [this](jsonrpc::Message&& m, std::optional<int64_t> rel) {
+    OnMessage(std::move(m), rel);
+  };
   cb.on_closed = [this](std::string reason) { OnClosed(reason); };
   cb.on_session_lost = [this](std::string undelivered) {
     // Re-initialize, then deliver what the upstream refused (the caller keeps waiting).
@@ -60,7 +67,9 @@ void McpClient::Connect() {
     auto retry = [this, alive, gen, undelivered]() {
       if (alive.expired() || gen != generation_) return;
       auto parsed = jsonrpc::Parse(undelivered);
-      int64_t id = parsed.ok() && parsed->kind == jsonrpc::Kind::kRequest && parsed->id().is_int64() ? parsed->id().as_int64() : -1;
+      int64_t id = parsed.ok() && parsed->kind == jsonrpc::Kind::kRequest && parsed->id().is_int64()
+                       ? parsed->id().as_int64()
+                       : -1;
       transport_->Send(undelivered, id);
     };
     loop_.After(io::Millis(50), retry);
@@ -70,7 +79,8 @@ void McpClient::Connect() {
     last_error_ = st.error().message;
     log::Error("upstream failed to start", {{"server", server_.name}, {"error", last_error_}});
     state_ = State::kDown;
-    FailAllPending(jsonrpc::kUpstreamError, "upstream '" + server_.name + "' failed to start: " + last_error_);
+    FailAllPending(jsonrpc::kUpstreamError,
+                   "upstream '" + server_.name + "' failed to start: " + last_error_);
     if (hooks_.on_change) hooks_.on_change();
     ScheduleRestart();
     return;
@@ -93,39 +103,43 @@ void McpClient::Initialize() {
   info["version"] = "0.1.0";
   params["clientInfo"] = std::move(info);
   auto gen = generation_;
-  SendRequest("initialize", std::move(params), [this, gen](Result<json::object> r) {
-    if (gen != generation_) return;
-    std::string err;
-    if (!r.ok()) {
-      err = r.error().message;
-    } else if (const json::object* e = json::FindObject(*r, "error")) {
-      err = "initialize refused: " + std::string(json::FindString(*e, "message"));
-    } else if (const json::object* res = json::FindObject(*r, "result")) {
-      std::string version(json::FindString(*res, "protocolVersion"));
-      if (!SupportedVersion(version)) {
-        err = "upstream speaks unsupported protocol version '" + version + "'";
-      } else {
-        catalog_.protocol_version = version;
-        if (auto* c = json::FindObject(*res, "capabilities")) catalog_.capabilities = *c;
-        if (auto* i = json::FindObject(*res, "serverInfo")) catalog_.server_info = *i;
-        catalog_.instructions = std::string(json::FindString(*res, "instructions"));
-        transport_->SetProtocolVersion(version);
-        Notify("notifications/initialized", nullptr);
-        transport_->Initialized();
-        RefreshLists();
-        return;
-      }
-    } else {
-      err = "initialize: malformed response";
-    }
-    last_error_ = err;
-    log::Error("upstream initialize failed", {{"server", server_.name}, {"error", err}});
-    state_ = State::kDown;
-    FailAllPending(jsonrpc::kUpstreamError, "upstream '" + server_.name + "' failed to initialize: " + err);
-    if (hooks_.on_change) hooks_.on_change();
-    transport_->Stop(nullptr);
-    ScheduleRestart();
-  }, std::min<int64_t>(default_timeout_ms_, 30000));
+  SendRequest(
+      "initialize", std::move(params),
+      [this, gen](Result<json::object> r) {
+        if (gen != generation_) return;
+        std::string err;
+        if (!r.ok()) {
+          err = r.error().message;
+        } else if (const json::object* e = json::FindObject(*r, "error")) {
+          err = "initialize refused: " + std::string(json::FindString(*e, "message"));
+        } else if (const json::object* res = json::FindObject(*r, "result")) {
+          std::string version(json::FindString(*res, "protocolVersion"));
+          if (!SupportedVersion(version)) {
+            err = "upstream speaks unsupported protocol version '" + version + "'";
+          } else {
+            catalog_.protocol_version = version;
+            if (auto* c = json::FindObject(*res, "capabilities")) catalog_.capabilities = *c;
+            if (auto* i = json::FindObject(*res, "serverInfo")) catalog_.server_info = *i;
+            catalog_.instructions = std::string(json::FindString(*res, "instructions"));
+            transport_->SetProtocolVersion(version);
+            Notify("notifications/initialized", nullptr);
+            transport_->Initialized();
+            RefreshLists();
+            return;
+          }
+        } else {
+          err = "initialize: malformed response";
+        }
+        last_error_ = err;
+        log::Error("upstream initialize failed", {{"server", server_.name}, {"error", err}});
+        state_ = State::kDown;
+        FailAllPending(jsonrpc::kUpstreamError,
+                       "upstream '" + server_.name + "' failed to initialize: " + err);
+        if (hooks_.on_change) hooks_.on_change();
+        transport_->Stop(nullptr);
+        ScheduleRestart();
+      },
+      std::min<int64_t>(default_timeout_ms_, 30000));
 }
 
 void McpClient::RefreshLists() {
@@ -186,29 +200,31 @@ void McpClient::FetchList(const std::string& method, const std::string& key, jso
                           std::string cursor, uint64_t gen, std::function<void(json::array)> done) {
   json::object params;
   if (!cursor.empty()) params["cursor"] = cursor;
-  SendRequest(method, std::move(params),
-              [this, method, key, acc = std::move(acc), gen, done](Result<json::object> r) mutable {
-                if (gen != generation_) return;
-                const json::object* res = r.ok() ? json::FindObject(*r, "result") : nullptr;
-                if (!res) {
-                  log::Warn("upstream list failed", {{"server", server_.name}, {"method", method}});
-                  return done(std::move(acc));
-                }
-                if (const json::array* items = json::FindArray(*res, key)) {
-                  for (const auto& it : *items) {
-                    if (it.is_object()) acc.push_back(it);
-                  }
-                }
-                std::string next(json::FindString(*res, "nextCursor"));
-                if (!next.empty() && acc.size() < 100000) {
-                  return FetchList(method, key, std::move(acc), next, gen, std::move(done));
-                }
-                done(std::move(acc));
-              },
-              default_timeout_ms_);
+  SendRequest(
+      method, std::move(params),
+      [this, method, key, acc = std::move(acc), gen, done](Result<json::object> r) mutable {
+        if (gen != generation_) return;
+        const json::object* res = r.ok() ? json::FindObject(*r, "result") : nullptr;
+        if (!res) {
+          log::Warn("upstream list failed", {{"server", server_.name}, {"method", method}});
+          return done(std::move(acc));
+        }
+        if (const json::array* items = json::FindArray(*res, key)) {
+          for (const auto& it : *items) {
+            if (it.is_object()) acc.push_back(it);
+          }
+        }
+        std::string next(json::FindString(*res, "nextCursor"));
+        if (!next.empty() && acc.size() < 100000) {
+          return FetchList(method, key, std::move(acc), next, gen, std::move(done));
+        }
+        done(std::move(acc));
+      },
+      default_timeout_ms_);
 }
 
-int64_t McpClient::Call(std::string_view method, json::value params, Callback cb, int64_t timeout_ms) {
+int64_t McpClient::Call(std::string_view method, json::value params, Callback cb,
+                        int64_t timeout_ms) {
   if (state_ == State::kStarting && !stopping_) {
     return SendRequest(method, std::move(params), std::move(cb), timeout_ms, /*queue=*/true);
   }
@@ -221,8 +237,8 @@ int64_t McpClient::Call(std::string_view method, json::value params, Callback cb
   return SendRequest(method, std::move(params), std::move(cb), timeout_ms);
 }
 
-int64_t McpClient::SendRequest(std::string_view method, json::value params, Callback cb, int64_t timeout_ms,
-                               bool queue) {
+int64_t McpClient::SendRequest(std::string_view method, json::value params, Callback cb,
+                               int64_t timeout_ms, bool queue) {
   int64_t id = ++next_id_;
   if (timeout_ms <= 0) timeout_ms = default_timeout_ms_;
   Pending p;
@@ -302,7 +318,8 @@ void McpClient::OnMessage(jsonrpc::Message&& msg, std::optional<int64_t> related
       if (hooks_.on_request) {
         hooks_.on_request(std::move(msg), related);
       } else {
-        SendResponse(jsonrpc::MakeErrorResponse(msg.id(), jsonrpc::kMethodNotFound, "not supported"));
+        SendResponse(
+            jsonrpc::MakeErrorResponse(msg.id(), jsonrpc::kMethodNotFound, "not supported"));
       }
       return;
     case jsonrpc::Kind::kNotification:
@@ -319,11 +336,13 @@ void McpClient::OnMessage(jsonrpc::Message&& msg, std::optional<int64_t> related
 void McpClient::OnClosed(const std::string& reason) {
   if (stopping_) return;
   last_error_ = reason;
-  log::Error("upstream connection lost", {{"server", server_.name}, {"error", reason},
+  log::Error("upstream connection lost", {{"server", server_.name},
+                                          {"error", reason},
                                           {"in_flight", static_cast<int64_t>(pending_.size())}});
   state_ = State::kDown;
   ++generation_;
-  FailAllPending(jsonrpc::kUpstreamError, "upstream '" + server_.name + "' " + reason + " before answering");
+  FailAllPending(jsonrpc::kUpstreamError,
+                 "upstream '" + server_.name + "' " + reason + " before answering");
   if (hooks_.on_change) hooks_.on_change();
   ScheduleRestart();
 }

@@ -38,7 +38,8 @@ class HttpTransport : public Transport {
     };
     ccb.on_body = [this, state](std::string_view data) {
       if (state->status >= 200 && state->status < 300 && state->sse) {
-        state->parser.Feed(data, [this, state](sse::Event&& ev) { Deliver(ev.data, state->request_id); });
+        state->parser.Feed(data,
+                           [this, state](sse::Event&& ev) { Deliver(ev.data, state->request_id); });
       } else if (state->body.size() < (16 << 20)) {
         state->body.append(data);
       }
@@ -46,8 +47,14 @@ class HttpTransport : public Transport {
     ccb.on_done = [this, state, key](Status st) {
       calls_.erase(key);
       if (stopped_) return;
-      if (!st.ok()) return FailRequest(state->request_id, "upstream " + server_.name + ": " + st.error().message);
-      if (state->status == 404 && !session_id_.empty()) {
+      if (!st.ok())
+        return FailRequest(state->request_id,
+                           "upstream " + server_.name + ": " + st.error().message);
+      // 404 is the spec's answer for a session the server no longer knows; some servers answer
+      // 400 ("no valid session") instead.
+      bool lost = state->status == 404 ||
+                  (state->status == 400 && state->body.find("ession") != std::string::npos);
+      if (lost && !session_id_.empty()) {
         log::Warn("upstream lost our session; re-initializing", {{"server", server_.name}});
         session_id_.clear();
         if (cb_.on_session_lost) cb_.on_session_lost(state->message);
@@ -55,11 +62,13 @@ class HttpTransport : public Transport {
       }
       if (state->status == 202 || state->status == 204) return;  // notification/response accepted
       if (state->status < 200 || state->status >= 300) {
-        return FailRequest(state->request_id, "upstream " + server_.name + " answered HTTP " + std::to_string(state->status));
+        return FailRequest(state->request_id, "upstream " + server_.name + " answered HTTP " +
+                                                  std::to_string(state->status));
       }
       if (!state->sse && !state->body.empty()) Deliver(state->body, state->request_id);
     };
-    auto call = client_.Send("POST", server_.url, std::move(h), std::move(message), io::Millis(0), std::move(ccb));
+    auto call = client_.Send("POST", server_.url, std::move(h), std::move(message), io::Millis(0),
+                             std::move(ccb));
     if (call) calls_[key] = call;
   }
 
@@ -106,7 +115,8 @@ class HttpTransport : public Transport {
     if (text.empty()) return;  // SSE priming event
     auto msg = jsonrpc::Parse(text);
     if (!msg.ok()) {
-      log::Warn("upstream sent an invalid message", {{"server", server_.name}, {"error", msg.error().message}});
+      log::Warn("upstream sent an invalid message",
+                {{"server", server_.name}, {"error", msg.error().message}});
       return;
     }
     std::optional<int64_t> rel;
@@ -119,7 +129,8 @@ class HttpTransport : public Transport {
       log::Warn("upstream did not take a message", {{"server", server_.name}, {"error", why}});
       return;
     }
-    auto msg = jsonrpc::Parse(jsonrpc::MakeErrorResponse(json::value(request_id), jsonrpc::kUpstreamError, why));
+    auto msg = jsonrpc::Parse(
+        jsonrpc::MakeErrorResponse(json::value(request_id), jsonrpc::kUpstreamError, why));
     if (msg.ok() && cb_.on_message) cb_.on_message(std::move(msg).value(), std::nullopt);
   }
 

@@ -20,7 +20,8 @@ class SpawnerImpl;
 
 class ProcessImpl : public Process, public std::enable_shared_from_this<ProcessImpl> {
  public:
-  ProcessImpl(io::Loop& loop, pid_t pid, Callbacks cb) : loop_(loop), pid_(pid), cb_(std::move(cb)) {}
+  ProcessImpl(io::Loop& loop, pid_t pid, Callbacks cb)
+      : loop_(loop), pid_(pid), cb_(std::move(cb)) {}
 
   void Attach(int in_fd, int out_fd, int err_fd) {
     std::weak_ptr<ProcessImpl> weak = shared_from_this();
@@ -47,7 +48,9 @@ class ProcessImpl : public Process, public std::enable_shared_from_this<ProcessI
   bool running() const override { return !exited_; }
   void Detach() override { cb_ = {}; }
 
-  bool WriteStdin(std::string data) override { return !exited_ && stdin_ && stdin_->Write(std::move(data)); }
+  bool WriteStdin(std::string data) override {
+    return !exited_ && stdin_ && stdin_->Write(std::move(data));
+  }
   size_t PendingStdin() const override { return stdin_ ? stdin_->Pending() : 0; }
 
   void Stop(io::Millis grace, std::function<void()> done) override {
@@ -67,7 +70,8 @@ class ProcessImpl : public Process, public std::enable_shared_from_this<ProcessI
       self->kill_timer_ = self->loop_.After(grace, [weak] {
         auto self = weak.lock();
         if (!self || self->exited_) return;
-        log::Warn("upstream ignored SIGTERM; killing its process group", {{"pid", static_cast<int64_t>(self->pid_)}});
+        log::Warn("upstream ignored SIGTERM; killing its process group",
+                  {{"pid", static_cast<int64_t>(self->pid_)}});
         ::kill(-self->pid_, SIGKILL);
       });
     });
@@ -141,7 +145,8 @@ class SpawnerImpl : public Spawner {
   Result<std::shared_ptr<Process>> Spawn(const SpawnOptions& opt, Process::Callbacks cb) override {
     if (opt.argv.empty()) return MakeError("empty command");
     int in[2], out[2], err[2], status_pipe[2];
-    if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(status_pipe, O_CLOEXEC)) {
+    if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) ||
+        pipe2(status_pipe, O_CLOEXEC)) {
       return MakeError(std::string("pipe: ") + std::strerror(errno));
     }
     // Build argv/envp before fork: the child only calls async-signal-safe functions.
@@ -159,7 +164,9 @@ class SpawnerImpl : public Spawner {
     for (auto& e : env_storage) envp.push_back(e.data());
     envp.push_back(nullptr);
     // PATH lookup with the child's PATH.
-    std::string path_env = opt.env.count("PATH") ? opt.env.at("PATH") : (std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin");
+    std::string path_env = opt.env.count("PATH")
+                               ? opt.env.at("PATH")
+                               : (std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin");
     std::vector<std::string> candidates;
     if (opt.argv[0].find('/') != std::string::npos) {
       candidates.push_back(opt.argv[0]);
@@ -167,7 +174,8 @@ class SpawnerImpl : public Spawner {
       size_t start = 0;
       while (start <= path_env.size()) {
         size_t colon = path_env.find(':', start);
-        std::string dir = path_env.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+        std::string dir =
+            path_env.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
         if (dir.empty()) dir = ".";
         candidates.push_back(dir + "/" + opt.argv[0]);
         if (colon == std::string::npos) break;
@@ -224,7 +232,8 @@ class SpawnerImpl : public Spawner {
       std::string what = (!opt.cwd.empty() && child_errno != ENOENT) || child_errno == ENOENT
                              ? std::string(std::strerror(child_errno))
                              : std::string(std::strerror(child_errno));
-      return MakeError("cannot start '" + opt.argv[0] + "'" + (opt.cwd.empty() ? "" : " in '" + opt.cwd + "'") + ": " + what);
+      return MakeError("cannot start '" + opt.argv[0] + "'" +
+                       (opt.cwd.empty() ? "" : " in '" + opt.cwd + "'") + ": " + what);
     }
     for (int fd : {in[1], out[0], err[0]}) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     auto proc = std::make_shared<ProcessImpl>(loop_, pid, std::move(cb));

@@ -45,7 +45,8 @@ class Process {
 class Spawner {
  public:
   virtual ~Spawner() = default;
-  virtual Result<std::shared_ptr<Process>> Spawn(const SpawnOptions& options, Process::Callbacks cb) = 0;
+  virtual Result<std::shared_ptr<Process>> Spawn(const SpawnOptions& options,
+                                                 Process::Callbacks cb) = 0;
   virtual size_t LiveCount() const = 0;
 };
 

@@ -34,7 +34,8 @@ class StdioTransport : public Transport {
     auto p = spawner_.Spawn(opt, std::move(pcb));
     if (!p.ok()) return p.error();
     proc_ = std::move(p).value();
-    log::Info("upstream process started", {{"server", server_.name}, {"pid", static_cast<int64_t>(proc_->pid())}});
+    log::Info("upstream process started",
+              {{"server", server_.name}, {"pid", static_cast<int64_t>(proc_->pid())}});
     return {};
   }
 
@@ -94,8 +95,9 @@ class StdioTransport : public Transport {
     auto msg = jsonrpc::Parse(line);
     if (!msg.ok()) {
       // Servers that print banners to stdout break the protocol; say so, keep going.
-      log::Warn("upstream wrote a non-JSON-RPC line on stdout",
-                {{"server", server_.name}, {"error", msg.error().message}, {"line", line.substr(0, 200)}});
+      log::Warn("upstream wrote a non-JSON-RPC line on stdout", {{"server", server_.name},
+                                                                 {"error", msg.error().message},
+                                                                 {"line", line.substr(0, 200)}});
       return;
     }
     if (cb_.on_message) cb_.on_message(std::move(msg).value(), std::nullopt);
