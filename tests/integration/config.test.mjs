@@ -178,6 +178,26 @@ describe('desktop-client JSON files and environment overrides', { ...needsGatewa
     }
   });
 
+  test('listen port 0 picks a free port and logs it', async () => {
+    const gw = await startGateway({
+      config: { listen: '127.0.0.1:0', servers: [{ name: 'chaos', command: ['node', CHAOS_SERVER] }] },
+      wait: 'none',
+    });
+    try {
+      let port = null;
+      for (let i = 0; i < 100 && !port && !gw.exit; i++) {
+        const m = gw.stderr.match(/127\.0\.0\.1:([1-9]\d{1,4})\b/) ?? gw.stderr.match(/"port"\s*:\s*([1-9]\d{1,4})\b/);
+        if (m) port = Number(m[1]);
+        else await sleep(100);
+      }
+      assert.ok(port, `no listening port in the log:\n${gw.stderr}`);
+      const res = await fetch(`http://127.0.0.1:${port}/health`);
+      assert.equal(res.status, 200);
+    } finally {
+      await gw.stopAndCheck(assert);
+    }
+  });
+
   test('GATEWAY_PORT overrides the port in the file', async () => {
     const filePort = await freePort();
     const envPort = await freePort();

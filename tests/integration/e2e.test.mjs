@@ -20,6 +20,7 @@ import {
   freePort,
   needsGateway,
   openGetStream,
+  procStat,
   rawRequest,
   rawSession,
   readyUpstream,
@@ -357,6 +358,22 @@ describe('e2e through the gateway (tool_prefix: always)', { ...needsGateway(), t
         b.callTool({ name: 'isolated__pid', arguments: {} }),
       ]);
       assert.notEqual(resultText(pa), resultText(pb));
+    });
+
+    test('isolation: session stops the per-session process when the session ends', async () => {
+      const c = await connectClient(gw, { name: 'short-lived' });
+      const pid = Number(resultText(await c.callTool({ name: 'isolated__pid', arguments: {} })));
+      assert.ok(gw.recordChildren().some((k) => k.pid === pid), `isolated upstream ${pid} is not the gateway's descendant`);
+      await c.rawTransport.terminateSession();
+      await c.close();
+      let st = procStat(pid);
+      for (let i = 0; i < 50 && st; i++) {
+        await sleep(100);
+        st = procStat(pid);
+      }
+      assert.equal(st, null, `per-session upstream ${pid} still there 5s after DELETE: ${JSON.stringify(st)}`);
+      // the other sessions' instances are untouched
+      assert.equal(resultText(await a.callTool({ name: 'isolated__echo', arguments: { text: 'a still' } })), 'a still');
     });
 
     test('concurrent calls from two sessions (Streamable HTTP upstream) are routed exactly', async () => {

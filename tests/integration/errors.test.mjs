@@ -68,6 +68,7 @@ describe('protocol errors (raw HTTP)', { ...needsGateway(), timeout: 90000 }, ()
     gw = await startGateway({
       config: {
         tool_prefix: 'always',
+        request_timeout_ms: 2000,
         max_body_bytes: 65536,
         max_header_bytes: 8192,
         servers: [{ name: 'chaos', command: ['node', CHAOS_SERVER] }],
@@ -163,6 +164,15 @@ describe('protocol errors (raw HTTP)', { ...needsGateway(), timeout: 90000 }, ()
         assert.ok(!r.response.error, r.text);
       }
     }
+  });
+
+  test('global request_timeout_ms (2000) applies to an upstream that never answers', async () => {
+    const t0 = Date.now();
+    const r = await rawRequest(gw, session, 30, 'tools/call', { name: 'chaos__hang', arguments: {} }, { timeoutMs: 10000 });
+    const ms = Date.now() - t0;
+    assert.equal(r.status, 200, r.text);
+    assert.ok(r.response?.error, `expected a JSON-RPC error, got ${r.text}`);
+    assert.ok(ms >= 1900 && ms < 5000, `error after ${ms}ms`);
   });
 
   test('body larger than max_body_bytes -> 413', async () => {

@@ -40,9 +40,23 @@ export const needsGateway = () => (gatewayExists() ? {} : { skip: `${GATEWAY_BIN
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const tmpDirs = [];
+/** A fresh temporary directory, removed when the test process exits (unless MCPGW_KEEP_TMP=1). */
 export function tmpDir(prefix = 'mcpgw-test-') {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tmpDirs.push(d);
+  return d;
 }
+process.on('exit', () => {
+  if (process.env.MCPGW_KEEP_TMP === '1') return;
+  for (const d of tmpDirs) {
+    try {
+      fs.rmSync(d, { recursive: true, force: true });
+    } catch {
+      /* best effort */
+    }
+  }
+});
 
 /** A port that was free a moment ago on 127.0.0.1. */
 export function freePort() {
@@ -131,6 +145,9 @@ function cmdline(pid) {
     return '';
   }
 }
+
+/** {pid, comm, state, ppid, starttime} of a live (or zombie) process, or null when it is gone. */
+export const procStat = readStat;
 
 /** All descendants of pid (children, grandchildren, ...), each with state and starttime. */
 export function descendants(rootPid) {

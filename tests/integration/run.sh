@@ -3,7 +3,8 @@
 #   tests/integration/run.sh                 # whole suite
 #   tests/integration/run.sh errors          # only files whose name contains "errors"
 # MCPGW_BIN=path overrides the binary; MCPGW_TEST_VERBOSE=1 echoes the gateway's stderr;
-# MCPGW_ALLOW_MISSING=1 runs without the binary (gateway suites are then skipped).
+# MCPGW_ALLOW_MISSING=1 runs without the binary (gateway suites are then skipped);
+# MCPGW_KEEP_TMP=1 keeps the temporary configs and directories.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
