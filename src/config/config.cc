@@ -74,8 +74,16 @@ void CheckKeys(const YAML::Node& n, const std::set<std::string>& allowed,
     std::string k = kv.first.as<std::string>();
     if (!allowed.count(k)) {
       std::string list;
-      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-      Fail(kv.first, "unknown setting '" + k + "' in " + where + " (known: " + list + ")");
+      for (const auto& a : allowed) {
+        if (!list.empty()) list += ", ";
+        list += a;
+      }
+      std::string msg = "unknown setting '" + k + "' in ";
+      msg += where;
+      msg += " (known: ";
+      msg += list;
+      msg += ")";
+      Fail(kv.first, msg);
     }
   }
 }

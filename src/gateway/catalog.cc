@@ -44,10 +44,13 @@ void MergeNamed(const std::vector<UpstreamLists>& ups, json::array UpstreamLists
       if (name.empty() || (filter && !Allowed(u, name))) continue;
       bool prefix = mode == config::PrefixMode::kAlways ||
                     (mode == config::PrefixMode::kOnConflict && count[name] > 1);
-      std::string exposed = SafeName(prefix ? u.server + sep + name : name);
+      std::string prefixed = u.server;
+      prefixed += sep;
+      prefixed += name;
+      std::string exposed = SafeName(prefix ? prefixed : name);
       if (map->count(exposed)) {
         // Same name twice with prefixing off, or two names that sanitize alike.
-        std::string fallback = SafeName(u.server + sep + name);
+        std::string fallback = SafeName(prefixed);
         if (map->count(fallback)) {
           log::Warn("dropping duplicate name", {{"server", u.server}, {"name", name}});
           continue;

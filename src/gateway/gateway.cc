@@ -164,18 +164,18 @@ class GatewayImpl : public Gateway {
       }
     }
     if (path == "/mcp") {
-      if (req.method == "POST") return HandlePost(std::move(req), std::move(res));
-      if (req.method == "GET") return HandleGet(req, std::move(res));
+      if (req.method == "POST") return HandlePost(std::move(req), res);
+      if (req.method == "GET") return HandleGet(req, res);
       if (req.method == "DELETE") return HandleDelete(req, *res);
       return MethodNotAllowed(*res, "GET, POST, DELETE");
     }
     if (path == "/sse") {
       if (req.method != "GET") return MethodNotAllowed(*res, "GET");
-      return HandleLegacySse(req, std::move(res));
+      return HandleLegacySse(req, res);
     }
     if (path == "/messages") {
       if (req.method != "POST") return MethodNotAllowed(*res, "POST");
-      return HandleLegacyPost(std::move(req), std::move(res));
+      return HandleLegacyPost(std::move(req), res);
     }
     res->Send(404, JsonHeaders(),
               R"({"error":"not found","endpoints":["/mcp","/sse","/health","/ready"]})");
@@ -255,7 +255,7 @@ class GatewayImpl : public Gateway {
 
   // ---------------------------------------------------------------- POST /mcp
 
-  void HandlePost(http::Request&& req, std::shared_ptr<http::Responder> res) {
+  void HandlePost(http::Request&& req, const std::shared_ptr<http::Responder>& res) {
     std::string_view ctype = req.header("content-type");
     if (ctype.find("application/json") == std::string_view::npos) {
       return SendRpcError(*res, 415, nullptr, jsonrpc::kInvalidRequest,
@@ -388,7 +388,7 @@ class GatewayImpl : public Gateway {
 
   // ---------------------------------------------------------------- GET / DELETE
 
-  void HandleGet(const http::Request& req, std::shared_ptr<http::Responder> res) {
+  void HandleGet(const http::Request& req, const std::shared_ptr<http::Responder>& res) {
     if (req.header("accept").find("text/event-stream") == std::string_view::npos) {
       return SendRpcError(*res, 406, nullptr, jsonrpc::kInvalidRequest,
                           "Not Acceptable: GET needs Accept: text/event-stream");
@@ -492,7 +492,7 @@ class GatewayImpl : public Gateway {
 
   // ---------------------------------------------------------------- legacy HTTP+SSE
 
-  void HandleLegacySse(const http::Request& req, std::shared_ptr<http::Responder> res) {
+  void HandleLegacySse(const http::Request& req, const std::shared_ptr<http::Responder>& res) {
     if (static_cast<int64_t>(sessions_.size()) >= cfg_.max_sessions) {
       return SendRpcError(*res, 503, nullptr, jsonrpc::kOverloaded, "too many sessions");
     }
@@ -507,7 +507,7 @@ class GatewayImpl : public Gateway {
     log::Info("legacy SSE session opened", {{"session", s.id}, {"remote", req.remote_ip}});
   }
 
-  void HandleLegacyPost(http::Request&& req, std::shared_ptr<http::Responder> res) {
+  void HandleLegacyPost(http::Request&& req, const std::shared_ptr<http::Responder>& res) {
     std::string sid(req.query_param("sessionId"));
     Session* s = sid.empty() ? nullptr : sessions_.Find(sid);
     if (!s || !s->legacy_sse)
@@ -638,7 +638,7 @@ class GatewayImpl : public Gateway {
       up_params["level"] = kNames[min_level];
       for (auto& [name, up] : upstreams_) {
         if (up->state() == upstream::State::kReady && up->HasCapability("logging")) {
-          up->Call("logging/setLevel", up_params, [](Result<json::object>) {});
+          up->Call("logging/setLevel", up_params, [](const Result<json::object>&) {});
         }
       }
       return reply(json::object());
@@ -976,7 +976,8 @@ class GatewayImpl : public Gateway {
         up != upstreams_.end() && up->second->state() == upstream::State::kReady) {
       json::object params;
       params["uri"] = uri;
-      up->second->Call("resources/unsubscribe", std::move(params), [](Result<json::object>) {});
+      up->second->Call("resources/unsubscribe", std::move(params),
+                       [](const Result<json::object>&) {});
     }
     subscription_server_.erase(srv);
   }

@@ -185,7 +185,7 @@ void CallImpl::Connect() {
   auto self = shared_from_this();
   resolver_.async_resolve(
       url_.host, std::to_string(url_.port),
-      [self](beast::error_code ec, tcp::resolver::results_type results) {
+      [self](beast::error_code ec, const tcp::resolver::results_type& results) {
         if (self->finished_) return;
         if (ec) return self->Fail("cannot resolve " + self->url_.host + ": " + ec.message(), false);
         if (self->timeout_.count() > 0) self->conn_->stream.expires_after(self->timeout_);

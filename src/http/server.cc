@@ -342,14 +342,11 @@ void Connection::OnRead(beast::error_code ec) {
                                  std::to_string(opts_.max_body_bytes) + " bytes");
     } else if (ec == bhttp::error::header_limit) {
       SendErrorAndClose(431, "request headers exceed the limit");
-    } else if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
-               ec == asio::error::connection_reset || ec == beast::error::timeout ||
-               ec == asio::error::operation_aborted) {
-      Close();
-    } else if (parser_->got_some()) {
+    } else if (parser_->got_some() && ec != beast::error::timeout &&
+               ec != asio::error::connection_reset && ec != asio::error::operation_aborted) {
       SendErrorAndClose(400, "malformed HTTP request");
     } else {
-      Close();
+      Close();  // the client closed, reset or idled out between requests
     }
     return;
   }

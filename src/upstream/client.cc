@@ -57,8 +57,8 @@ void McpClient::Connect() {
   cb.on_message = [this](jsonrpc::Message&& m, std::optional<int64_t> rel) {
     OnMessage(std::move(m), rel);
   };
-  cb.on_closed = [this](std::string reason) { OnClosed(reason); };
-  cb.on_session_lost = [this](std::string undelivered) {
+  cb.on_closed = [this](const std::string& reason) { OnClosed(reason); };
+  cb.on_session_lost = [this](const std::string& undelivered) {
     // Re-initialize, then deliver what the upstream refused (the caller keeps waiting).
     std::weak_ptr<bool> alive = alive_;
     auto gen = generation_;
@@ -197,7 +197,8 @@ void McpClient::RefreshLists() {
 }
 
 void McpClient::FetchList(const std::string& method, const std::string& key, json::array acc,
-                          std::string cursor, uint64_t gen, std::function<void(json::array)> done) {
+                          const std::string& cursor, uint64_t gen,
+                          std::function<void(json::array)> done) {
   json::object params;
   if (!cursor.empty()) params["cursor"] = cursor;
   SendRequest(
@@ -223,10 +224,10 @@ void McpClient::FetchList(const std::string& method, const std::string& key, jso
       default_timeout_ms_);
 }
 
-int64_t McpClient::Call(std::string_view method, json::value params, Callback cb,
+int64_t McpClient::Call(std::string_view method, const json::value& params, Callback cb,
                         int64_t timeout_ms) {
   if (state_ == State::kStarting && !stopping_) {
-    return SendRequest(method, std::move(params), std::move(cb), timeout_ms, /*queue=*/true);
+    return SendRequest(method, params, std::move(cb), timeout_ms, /*queue=*/true);
   }
   if (state_ != State::kReady) {
     std::string why = "upstream '" + server_.name + "' is " + ToString(state_) +
@@ -234,10 +235,10 @@ int64_t McpClient::Call(std::string_view method, json::value params, Callback cb
     loop_.Post([cb = std::move(cb), why] { cb(MakeError(why, jsonrpc::kUpstreamError)); });
     return -1;
   }
-  return SendRequest(method, std::move(params), std::move(cb), timeout_ms);
+  return SendRequest(method, params, std::move(cb), timeout_ms);
 }
 
-int64_t McpClient::SendRequest(std::string_view method, json::value params, Callback cb,
+int64_t McpClient::SendRequest(std::string_view method, const json::value& params, Callback cb,
                                int64_t timeout_ms, bool queue) {
   int64_t id = ++next_id_;
   if (timeout_ms <= 0) timeout_ms = default_timeout_ms_;
@@ -288,7 +289,7 @@ void McpClient::Cancel(int64_t id, std::string_view reason) {
   Notify("notifications/cancelled", std::move(params));
 }
 
-void McpClient::Notify(std::string_view method, json::value params) {
+void McpClient::Notify(std::string_view method, const json::value& params) {
   if (!transport_) return;
   transport_->Send(jsonrpc::MakeNotification(method, params), -1);
 }

@@ -54,10 +54,11 @@ class McpClient {
   void Stop(std::function<void()> done);
 
   // Sends a request; returns the upstream-side id (for cancellation and progress routing).
-  int64_t Call(std::string_view method, json::value params, Callback cb, int64_t timeout_ms = 0);
+  int64_t Call(std::string_view method, const json::value& params, Callback cb,
+               int64_t timeout_ms = 0);
   // Sends notifications/cancelled for an outstanding request and drops its callback.
   void Cancel(int64_t id, std::string_view reason);
-  void Notify(std::string_view method, json::value params);
+  void Notify(std::string_view method, const json::value& params);
   // Answers a server->client request that came in through Hooks::on_request.
   void SendResponse(std::string serialized);
 
@@ -82,11 +83,12 @@ class McpClient {
   void Initialize();
   void RefreshLists();
   void FetchList(const std::string& method, const std::string& key, json::array acc,
-                 std::string cursor, uint64_t generation, std::function<void(json::array)> done);
+                 const std::string& cursor, uint64_t generation,
+                 std::function<void(json::array)> done);
   void ScheduleRestart();
   void FailAllPending(int code, const std::string& why);
-  int64_t SendRequest(std::string_view method, json::value params, Callback cb, int64_t timeout_ms,
-                      bool queue = false);
+  int64_t SendRequest(std::string_view method, const json::value& params, Callback cb,
+                      int64_t timeout_ms, bool queue = false);
   void FlushQueued();
 
   io::Loop& loop_;

@@ -44,7 +44,7 @@ class HttpTransport : public Transport {
         state->body.append(data);
       }
     };
-    ccb.on_done = [this, state, key](Status st) {
+    ccb.on_done = [this, state, key](const Status& st) {
       calls_.erase(key);
       if (stopped_) return;
       if (!st.ok())
@@ -147,7 +147,7 @@ class HttpTransport : public Transport {
       if (*status != 200) return;
       parser->Feed(data, [this](sse::Event&& ev) { Deliver(ev.data, -1); });
     };
-    ccb.on_done = [this, status](Status) {
+    ccb.on_done = [this, status](const Status&) {
       get_call_.reset();
       if (stopped_ || session_id_.empty()) return;
       if (*status == 405 || *status == 404 || *status == 400) return;  // no GET stream offered

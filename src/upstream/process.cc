@@ -159,8 +159,14 @@ class SpawnerImpl : public Spawner {
       auto key = std::string(kv.substr(0, kv.find('=')));
       if (!opt.env.count(key)) env_storage.emplace_back(kv);
     }
-    for (const auto& [k, v] : opt.env) env_storage.push_back(k + "=" + v);
+    for (const auto& [k, v] : opt.env) {
+      std::string kv = k;
+      kv += '=';
+      kv += v;
+      env_storage.push_back(std::move(kv));
+    }
     std::vector<char*> envp;
+    envp.reserve(env_storage.size() + 1);
     for (auto& e : env_storage) envp.push_back(e.data());
     envp.push_back(nullptr);
     // PATH lookup with the child's PATH.
@@ -229,9 +235,7 @@ class SpawnerImpl : public Spawner {
       close(err[0]);
       int st;
       waitpid(pid, &st, 0);
-      std::string what = (!opt.cwd.empty() && child_errno != ENOENT) || child_errno == ENOENT
-                             ? std::string(std::strerror(child_errno))
-                             : std::string(std::strerror(child_errno));
+      std::string what = std::strerror(child_errno);
       return MakeError("cannot start '" + opt.argv[0] + "'" +
                        (opt.cwd.empty() ? "" : " in '" + opt.cwd + "'") + ": " + what);
     }

@@ -27,7 +27,7 @@ class StdioTransport : public Transport {
     pcb.on_stderr_line = [this](std::string_view line) {
       log::Info("upstream stderr", {{"server", server_.name}, {"line", line}});
     };
-    pcb.on_exit = [this](int code, std::string how) {
+    pcb.on_exit = [this](int code, const std::string& how) {
       proc_.reset();
       if (cb_.on_closed) cb_.on_closed("process " + how);
     };
