@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= 2
 CONFIG ?= examples/gateway.yaml
 
-.PHONY: all bootstrap build run test unit-test e2e-test conformance-test bench format tidy clean
+.PHONY: all bootstrap build run test unit-test e2e-test conformance-test bench format lint tidy clean
 
 all: build
 
@@ -21,7 +21,7 @@ run: bootstrap build
 
 test: bootstrap build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
-	$(MAKE) --no-print-directory e2e-test conformance-test
+	$(MAKE) --no-print-directory lint e2e-test conformance-test
 
 unit-test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -38,8 +38,13 @@ bench: bootstrap build
 format:
 	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'bench/*.cc')
 
-tidy: build
-	clang-tidy -p $(BUILD) --quiet $$(git ls-files 'src/*.cc')
+# Style is settled by tools: clang-format must have nothing to change, clang-tidy nothing to say.
+lint: build
+	clang-format --dry-run -Werror $$(git ls-files 'src/*.cc' 'src/*.h')
+	git ls-files 'src/*.cc' | grep -v '_test\.cc$$' | xargs -P $(JOBS) -n 4 clang-tidy -p $(BUILD) --quiet 2>/dev/null --warnings-as-errors='*'
+	@echo "lint: clang-format and clang-tidy clean"
+
+tidy: lint
 
 clean:
 	rm -rf $(BUILD)
