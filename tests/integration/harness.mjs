@@ -39,6 +39,8 @@ export const gatewayExists = () => fs.existsSync(GATEWAY_BIN);
 export const needsGateway = () => (gatewayExists() ? {} : { skip: `${GATEWAY_BIN} not built` });
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+// A timer that does not keep the test process alive: for races against an event that normally wins.
+const unrefSleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 const tmpDirs = [];
 /** A fresh temporary directory, removed when the test process exits (unless MCPGW_KEEP_TMP=1). */
@@ -247,7 +249,7 @@ export class Gateway {
     if (!this.exit) {
       this.recordChildren();
       this.proc.kill('SIGTERM');
-      const t = await Promise.race([this.exited, sleep(graceMs).then(() => null)]);
+      const t = await Promise.race([this.exited, unrefSleep(graceMs).then(() => null)]);
       if (!t) {
         killed = true;
         this.proc.kill('SIGKILL');
@@ -371,7 +373,7 @@ export async function runGatewayToExit({ config, fileName = 'config.yaml', env =
   proc.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
   proc.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
   const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
-  const r = await Promise.race([exited, sleep(timeoutMs).then(() => null)]);
+  const r = await Promise.race([exited, unrefSleep(timeoutMs).then(() => null)]);
   if (!r) {
     const kids = descendants(proc.pid);
     proc.kill('SIGKILL');
@@ -611,7 +613,7 @@ export async function startHelper(args, { env = {}, waitUrl, timeoutMs = 15000 }
   const stop = async () => {
     if (!exitInfo) {
       proc.kill('SIGTERM');
-      const r = await Promise.race([exited, sleep(3000).then(() => null)]);
+      const r = await Promise.race([exited, unrefSleep(3000).then(() => null)]);
       if (!r) {
         proc.kill('SIGKILL');
         await exited;
