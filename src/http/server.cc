@@ -3,6 +3,7 @@
 // A connection keeps reading while a response is pending, which is how a client that goes away
 // mid-stream is noticed; a request that arrives early waits until the previous one is answered.
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -105,7 +106,10 @@ class ServerImpl;
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(tcp::socket socket, ServerImpl* server, const ServerOptions& opts)
-      : stream_(std::move(socket)), server_(server), opts_(opts) {
+      : stream_(std::move(socket)),
+        idle_timer_(stream_.get_executor()),
+        server_(server),
+        opts_(opts) {
     boost::system::error_code ec;
     auto ep = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_ip_ = ep.address().to_string();
@@ -133,6 +137,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void WriteNext();
 
   beast::tcp_stream stream_;
+  // Closes a kept-alive connection that stays idle after a response, when a read was already
+  // pending (tcp_stream's own expiry only applies to reads started after it is set).
+  asio::steady_timer idle_timer_;
   ServerImpl* server_;
   const ServerOptions& opts_;
   std::string remote_ip_;
@@ -309,6 +316,7 @@ void Connection::Close() {
   if (closed_) return;
   closed_ = true;
   server_->Remove(this);
+  idle_timer_.cancel();
   beast::error_code ec;
   stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
   stream_.close();
@@ -336,6 +344,7 @@ void Connection::ReadRequest() {
 void Connection::OnRead(beast::error_code ec) {
   reading_ = false;
   if (closed_) return;
+  idle_timer_.cancel();
   if (ec) {
     if (ec == bhttp::error::body_limit) {
       SendErrorAndClose(413, "request body exceeds the limit of " +
@@ -395,7 +404,10 @@ void Connection::ResponseDone(bool keep_alive) {
   } else if (!reading_) {
     ReadRequest();
   } else {
-    stream_.expires_after(opts_.idle_timeout);
+    idle_timer_.expires_after(opts_.idle_timeout);
+    idle_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec && !self->response_pending_ && !self->closed_) self->Close();
+    });
   }
 }
 
