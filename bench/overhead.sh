@@ -16,6 +16,7 @@ trap cleanup EXIT
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat >"$TMP/gw.yaml" <<YAML
 listen: 127.0.0.1:$PORT
+auth: {mode: off}
 log_level: warn
 servers:
   - name: echo

@@ -169,6 +169,7 @@ write_mcpgw_config() { # port -> config file path
   local cfg=$TMP/mcpgw-$1.yaml
   cat >"$cfg" <<EOF
 listen: 127.0.0.1:$1
+auth: {mode: off}
 log_level: warn
 tool_prefix: never
 servers:

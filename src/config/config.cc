@@ -248,6 +248,94 @@ std::vector<ServerConfig> ParseServerMap(const YAML::Node& n) {
   return out;
 }
 
+std::vector<std::string> SplitList(const std::string& s) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s) {
+    if (c == ',' || c == ' ') {
+      if (!cur.empty()) out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  if (!cur.empty()) out.push_back(cur);
+  return out;
+}
+
+void ParseAuth(const YAML::Node& n, AuthConfig* a) {
+  if (!n.IsMap()) Fail(n, "'auth' must be a mapping");
+  CheckKeys(
+      n,
+      {"mode", "allow_insecure_listen", "issuer", "audience", "jwks_uri", "algorithms",
+       "require_typ", "required_scopes", "leeway_s", "roles_claims", "groups_claim", "tenant_claim",
+       "default_role", "admin_group", "jwks_refetch_cooldown_s", "token_cache_entries"},
+      "auth");
+  a->line = n.Mark().line + 1;
+  if (n["mode"]) {
+    std::string m = Scalar(n["mode"], "mode");
+    if (m == "off") {
+      a->mode = AuthConfig::Mode::kOff;
+    } else if (m == "oauth") {
+      a->mode = AuthConfig::Mode::kOAuth;
+    } else {
+      Fail(n["mode"], "'auth.mode' must be oauth or off, got '" + m + "'");
+    }
+  }
+  if (n["allow_insecure_listen"])
+    a->allow_insecure_listen = Bool(n["allow_insecure_listen"], "allow_insecure_listen");
+  if (n["issuer"]) a->issuer = Scalar(n["issuer"], "issuer");
+  if (n["audience"]) a->audience = Scalar(n["audience"], "audience");
+  if (n["jwks_uri"]) a->jwks_uri = Scalar(n["jwks_uri"], "jwks_uri");
+  if (n["algorithms"]) {
+    a->algorithms = StringList(n["algorithms"], "algorithms");
+    for (const auto& alg : a->algorithms) {
+      if (alg != "RS256" && alg != "PS256" && alg != "ES256" && alg != "EdDSA") {
+        Fail(n["algorithms"],
+             "'auth.algorithms': '" + alg + "' is not supported (RS256, PS256, ES256, EdDSA)");
+      }
+    }
+    if (a->algorithms.empty()) Fail(n["algorithms"], "'auth.algorithms' must not be empty");
+  }
+  if (n["require_typ"]) {
+    std::string t = Scalar(n["require_typ"], "require_typ");
+    if (t == "at+jwt" || t == "true") {
+      a->require_typ = true;
+    } else if (t == "none" || t == "false") {
+      a->require_typ = false;
+    } else {
+      Fail(n["require_typ"], "'auth.require_typ' must be at+jwt or none");
+    }
+  }
+  if (n["required_scopes"])
+    a->required_scopes = StringList(n["required_scopes"], "required_scopes");
+  if (n["leeway_s"]) a->leeway_s = Int(n["leeway_s"], "leeway_s", 0, 60);
+  if (n["roles_claims"]) a->roles_claims = StringList(n["roles_claims"], "roles_claims");
+  if (n["groups_claim"]) a->groups_claim = Scalar(n["groups_claim"], "groups_claim");
+  if (n["tenant_claim"]) a->tenant_claim = Scalar(n["tenant_claim"], "tenant_claim");
+  if (n["default_role"]) a->default_role = Scalar(n["default_role"], "default_role");
+  if (n["admin_group"]) a->admin_group = Scalar(n["admin_group"], "admin_group");
+  if (n["jwks_refetch_cooldown_s"])
+    a->jwks_refetch_cooldown_s =
+        Int(n["jwks_refetch_cooldown_s"], "jwks_refetch_cooldown_s", 0, 86400);
+  if (n["token_cache_entries"])
+    a->token_cache_entries = Int(n["token_cache_entries"], "token_cache_entries", 0, 10000000);
+}
+
+bool IsLoopbackHost(const std::string& h) {
+  return h == "127.0.0.1" || h == "::1" || h == "localhost";
+}
+
+// http:// is allowed only to a loopback host (development); anything else must be https.
+bool AcceptableIssuerUrl(const std::string& url) {
+  if (url.rfind("https://", 0) == 0) return true;
+  if (url.rfind("http://", 0) != 0) return false;
+  std::string rest = url.substr(7);
+  std::string host = rest.substr(0, rest.find_first_of(":/"));
+  if (!rest.empty() && rest[0] == '[') host = rest.substr(1, rest.find(']') - 1);
+  return IsLoopbackHost(host);
+}
+
 void ApplyEnv(Config* cfg, const EnvLookup& env) {
   auto get = [&](const char* name) -> const char* {
     const char* v = env(name);
@@ -266,6 +354,23 @@ void ApplyEnv(Config* cfg, const EnvLookup& env) {
   if (const char* v = get("GATEWAY_LOG_LEVEL")) cfg->log_level = v;
   if (const char* v = get("LOG_FORMAT")) cfg->log_format = v;
   if (const char* v = get("ENV")) cfg->env = v;
+  AuthConfig& a = cfg->auth;
+  if (const char* v = get("GATEWAY_AUTH_MODE")) {
+    std::string m = v;
+    if (m == "off") {
+      a.mode = AuthConfig::Mode::kOff;
+    } else if (m == "oauth") {
+      a.mode = AuthConfig::Mode::kOAuth;
+    } else {
+      bad("GATEWAY_AUTH_MODE", "must be oauth or off");
+    }
+  }
+  if (const char* v = get("OAUTH_ISSUER")) a.issuer = v;
+  if (const char* v = get("OAUTH_AUDIENCE")) a.audience = v;
+  if (const char* v = get("OAUTH_JWKS_URI")) a.jwks_uri = v;
+  if (const char* v = get("OAUTH_REQUIRED_SCOPES")) a.required_scopes = SplitList(v);
+  if (const char* v = get("RBAC_DEFAULT_ROLE")) a.default_role = v;
+  if (const char* v = get("RBAC_ADMIN_GROUP")) a.admin_group = v;
   if (const char* v = get("GATEWAY_ALLOWED_ORIGINS")) {
     cfg->allowed_origins.clear();
     std::string s = v;
@@ -298,6 +403,35 @@ void Validate(Config* cfg) {
       throw ConfigError{"server name '" + s.name + "' is used twice; names must be unique", s.line};
     }
   }
+  AuthConfig& a = cfg->auth;
+  if (a.mode == AuthConfig::Mode::kUnset && !a.issuer.empty()) a.mode = AuthConfig::Mode::kOAuth;
+  if (a.mode == AuthConfig::Mode::kUnset) {
+    bad("authentication is not configured: set auth.issuer and auth.audience (or OAUTH_ISSUER and "
+        "OAUTH_AUDIENCE), or turn it off explicitly with 'auth: {mode: off}'");
+  }
+  if (a.mode == AuthConfig::Mode::kOAuth) {
+    auto at = [&](const std::string& what) { throw ConfigError{what, a.line > 0 ? a.line : -1}; };
+    if (a.issuer.empty()) at("auth.issuer (OAUTH_ISSUER) is required with auth mode oauth");
+    if (a.audience.empty()) {
+      at("auth.audience (OAUTH_AUDIENCE) is required: the canonical URI of this gateway's MCP "
+         "endpoint, e.g. https://mcp.example.com/mcp");
+    }
+    if (!AcceptableIssuerUrl(a.issuer))
+      at("auth.issuer must be an https:// URL (http:// only for a loopback host)");
+    if (!a.jwks_uri.empty() && !AcceptableIssuerUrl(a.jwks_uri)) {
+      at("auth.jwks_uri must be an https:// URL (http:// only for a loopback host)");
+    }
+    if (a.issuer.rfind("https://", 0) == 0 || a.jwks_uri.rfind("https://", 0) == 0) {
+      at("https issuers are not supported by this build yet (the HTTP client has no TLS); use a "
+         "loopback http:// issuer or a TLS-terminating sidecar");
+    }
+  }
+  if (a.mode == AuthConfig::Mode::kOff && !IsLoopbackHost(cfg->listen_host) &&
+      !a.allow_insecure_listen) {
+    bad("authentication is off and the gateway would listen on " + cfg->listen_host +
+        ", where anyone who can reach it could use every tool; listen on 127.0.0.1, turn "
+        "authentication on, or also set auth.allow_insecure_listen: true");
+  }
 }
 
 Config ParseRoot(const YAML::Node& root) {
@@ -321,7 +455,7 @@ Config ParseRoot(const YAML::Node& root) {
             {"listen", "env", "log_level", "log_format", "allowed_origins", "tool_prefix",
              "prefix_separator", "post_response", "request_timeout_ms", "session_idle_timeout_s",
              "max_sessions", "max_body_bytes", "max_header_bytes", "sse_retry_ms",
-             "shutdown_grace_ms", "servers"},
+             "shutdown_grace_ms", "servers", "auth"},
             "the top level");
   if (root["listen"]) ParseListen(Scalar(root["listen"], "listen"), root["listen"], &cfg);
   if (root["env"]) cfg.env = Scalar(root["env"], "env");
@@ -379,6 +513,7 @@ Config ParseRoot(const YAML::Node& root) {
   if (root["sse_retry_ms"]) cfg.sse_retry_ms = Int(root["sse_retry_ms"], "sse_retry_ms", 0, 600000);
   if (root["shutdown_grace_ms"])
     cfg.shutdown_grace_ms = Int(root["shutdown_grace_ms"], "shutdown_grace_ms", 0, 600000);
+  if (root["auth"]) ParseAuth(root["auth"], &cfg.auth);
   if (root["servers"]) {
     const YAML::Node& servers = root["servers"];
     if (!servers.IsSequence()) Fail(servers, "'servers' must be a list of servers");

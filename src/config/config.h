@@ -44,6 +44,29 @@ struct ServerConfig {
   int line = 0;  // where it was defined, for later error messages
 };
 
+// OAuth 2.1 resource server settings (issue 3). mode kUnset is an error at start-up: turning
+// authentication off has to be said explicitly.
+struct AuthConfig {
+  enum class Mode { kUnset, kOff, kOAuth };
+  Mode mode = Mode::kUnset;
+  bool allow_insecure_listen = false;  // auth off on a non-loopback address: a second "yes"
+  std::string issuer;                  // OAUTH_ISSUER
+  std::string audience;                // OAUTH_AUDIENCE: the canonical URI of /mcp
+  std::string jwks_uri;                // OAUTH_JWKS_URI; empty: discovered from the issuer
+  std::vector<std::string> algorithms = {"RS256", "PS256", "ES256", "EdDSA"};
+  bool require_typ = true;                   // RFC 9068 at+jwt
+  std::vector<std::string> required_scopes;  // OAUTH_REQUIRED_SCOPES
+  int64_t leeway_s = 30;
+  std::vector<std::string> roles_claims = {"roles", "realm_access.roles"};
+  std::string groups_claim = "groups";
+  std::string tenant_claim = "tenant";
+  std::string default_role = "user";  // RBAC_DEFAULT_ROLE
+  std::string admin_group = "admin";  // RBAC_ADMIN_GROUP
+  int64_t jwks_refetch_cooldown_s = 10;
+  int64_t token_cache_entries = 10000;
+  int line = 0;
+};
+
 struct Config {
   std::string source;  // file name it came from
   std::string listen_host = "127.0.0.1";
@@ -63,6 +86,7 @@ struct Config {
   int64_t sse_retry_ms = 1000;
   int64_t shutdown_grace_ms = 3000;
   std::vector<ServerConfig> servers;
+  AuthConfig auth;
 };
 
 // Looks up an environment variable; returns nullptr when unset. Injected so tests need no setenv.

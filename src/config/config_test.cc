@@ -7,7 +7,8 @@
 namespace mcpgw::config {
 namespace {
 
-EnvLookup FakeEnv(std::map<std::string, std::string> vars = {}) {
+// Authentication must be decided explicitly; tests that are not about it turn it off.
+EnvLookup FakeEnv(std::map<std::string, std::string> vars = {{"GATEWAY_AUTH_MODE", "off"}}) {
   auto holder = std::make_shared<std::map<std::string, std::string>>(std::move(vars));
   return [holder](const char* name) -> const char* {
     auto it = holder->find(name);
@@ -46,7 +47,8 @@ TEST(Config, EnvironmentOverridesTheFile) {
                  FakeEnv({{"GATEWAY_PORT", "9999"},
                           {"GATEWAY_LOG_LEVEL", "debug"},
                           {"LOG_FORMAT", "text"},
-                          {"GATEWAY_ALLOWED_ORIGINS", "https://a.example, https://b.example"}}));
+                          {"GATEWAY_ALLOWED_ORIGINS", "https://a.example, https://b.example"},
+                          {"GATEWAY_AUTH_MODE", "off"}}));
   ASSERT_TRUE(cfg.ok()) << cfg.error().message;
   EXPECT_EQ(cfg->listen_port, 9999);
   EXPECT_EQ(cfg->log_level, "debug");
@@ -124,6 +126,62 @@ TEST(Config, BrokenConfigsNameFileLineAndProblem) {
     if (c.line > 0) {
       EXPECT_NE(msg.find("bad.yaml:" + std::to_string(c.line) + ":"), std::string::npos) << msg;
     }
+  }
+}
+
+TEST(Config, AuthenticationMustBeDecidedExplicitly) {
+  auto none = LoadString("listen: 127.0.0.1:8080\n", "gw.yaml", FakeEnv({}));
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.error().message.find("authentication is not configured"), std::string::npos);
+  EXPECT_TRUE(LoadString("auth: {mode: off}\n", "gw.yaml", FakeEnv({})).ok());
+}
+
+TEST(Config, AuthOffOnANonLoopbackAddressNeedsASecondYes) {
+  auto open = LoadString("listen: 0.0.0.0:8080\nauth: {mode: off}\n", "gw.yaml", FakeEnv({}));
+  ASSERT_FALSE(open.ok());
+  EXPECT_NE(open.error().message.find("allow_insecure_listen"), std::string::npos);
+  EXPECT_TRUE(LoadString("listen: 0.0.0.0:8080\nauth: {mode: off, allow_insecure_listen: true}\n",
+                         "gw.yaml", FakeEnv({}))
+                  .ok());
+}
+
+TEST(Config, OAuthSettingsFromFileAndEnvironment) {
+  auto cfg = LoadString(R"(
+auth:
+  issuer: http://127.0.0.1:9000
+  audience: http://127.0.0.1:8080/mcp
+  algorithms: [RS256, ES256]
+  require_typ: none
+  required_scopes: [mcp:read]
+)",
+                        "gw.yaml", FakeEnv({}));
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  EXPECT_EQ(cfg->auth.mode, AuthConfig::Mode::kOAuth);
+  EXPECT_FALSE(cfg->auth.require_typ);
+  EXPECT_EQ(cfg->auth.algorithms, (std::vector<std::string>{"RS256", "ES256"}));
+  auto env = LoadString("", "gw.yaml",
+                        FakeEnv({{"OAUTH_ISSUER", "http://localhost:9000"},
+                                 {"OAUTH_AUDIENCE", "http://localhost:8080/mcp"},
+                                 {"OAUTH_REQUIRED_SCOPES", "mcp:read,mcp:write"},
+                                 {"RBAC_ADMIN_GROUP", "ops"}}));
+  ASSERT_TRUE(env.ok()) << env.error().message;
+  EXPECT_EQ(env->auth.required_scopes, (std::vector<std::string>{"mcp:read", "mcp:write"}));
+  EXPECT_EQ(env->auth.admin_group, "ops");
+}
+
+TEST(Config, BadOAuthSettingsAreNamed) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"auth: {issuer: http://127.0.0.1:9000}\n", "auth.audience"},
+      {"auth: {mode: oauth, audience: http://127.0.0.1:8080/mcp}\n", "auth.issuer"},
+      {"auth: {issuer: http://idp.example.com, audience: http://127.0.0.1:8080/mcp}\n", "https://"},
+      {"auth: {issuer: http://127.0.0.1:9000, audience: x, algorithms: [HS256]}\n", "HS256"},
+      {"auth: {issuer: http://127.0.0.1:9000, audience: x, leeway_s: 600}\n", "between 0 and 60"},
+      {"auth: {mode: maybe}\n", "oauth or off"},
+  };
+  for (const auto& [yaml, expect] : cases) {
+    auto cfg = LoadString(yaml, "gw.yaml", FakeEnv({}));
+    ASSERT_FALSE(cfg.ok()) << yaml;
+    EXPECT_NE(cfg.error().message.find(expect), std::string::npos) << cfg.error().message;
   }
 }
 

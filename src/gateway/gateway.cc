@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "auth/authenticator.h"
 #include "common/log.h"
 #include "gateway/catalog.h"
 #include "gateway/session.h"
@@ -69,6 +70,7 @@ struct InFlight {
   std::string progress_token;  // the gateway's token, "" if none
   Clock::time_point start;
   std::string request_id;
+  std::string subject;
 };
 
 // A server->client request waiting for the client's answer.
@@ -95,6 +97,9 @@ class GatewayImpl : public Gateway {
       upstreams_.emplace(server.name, MakeClient(server, server.name, /*shared=*/true));
       upstream_order_.push_back(server.name);
     }
+    if (cfg_.auth.mode == config::AuthConfig::Mode::kOAuth) {
+      auth_ = auth::NewAuthenticator(loop_, *http_client_, cfg_.auth);
+    }
     allowed_any_ = std::find(cfg_.allowed_origins.begin(), cfg_.allowed_origins.end(), "*") !=
                    cfg_.allowed_origins.end();
     for (const auto& o : cfg_.allowed_origins) allowed_hosts_.insert(HostOnly(o));
@@ -103,6 +108,7 @@ class GatewayImpl : public Gateway {
   }
 
   Status Start() override {
+    if (auth_) auth_->Start();
     for (const auto& name : upstream_order_) upstreams_[name]->Start();
     for (const auto& s : cfg_.servers) {
       auto& up = upstreams_[s.name];
@@ -162,7 +168,52 @@ class GatewayImpl : public Gateway {
                                                                {"remote", req.remote_ip}});
         return SendRpcError(*res, 403, nullptr, jsonrpc::kInvalidRequest, why);
       }
+      if (auth_) {
+        bool in_query = !req.query_param("access_token").empty();
+        int authorization_headers = 0;
+        for (const auto& h : req.headers)
+          authorization_headers += h.name == "authorization" ? 1 : 0;
+        if (authorization_headers > 1) {
+          // Which one would count is ambiguous (and proxies disagree): refuse both.
+          auth::Outcome twice{auth::Failure::kInvalidRequest, "more than one Authorization header",
+                              nullptr};
+          return res->Send(auth_->Status(twice), auth_->Challenge(twice), auth_->ErrorBody(twice));
+        }
+        auto shared_req = std::make_shared<http::Request>(std::move(req));
+        std::string authorization(shared_req->header("authorization"));
+        auth_->Authenticate(authorization, in_query, [this, shared_req, res](auth::Outcome o) {
+          if (o.failure != auth::Failure::kNone) {
+            log::Info("request refused: authentication", {{"path", shared_req->path()},
+                                                          {"remote", shared_req->remote_ip},
+                                                          {"status", auth_->Status(o)},
+                                                          {"reason", o.description}});
+            return res->Send(auth_->Status(o), auth_->Challenge(o), auth_->ErrorBody(o));
+          }
+          Route(std::move(*shared_req), res, std::move(o.identity));
+        });
+        return;
+      }
     }
+    if (auth_ &&
+        (path == auth_->metadata_path() || path == "/.well-known/oauth-protected-resource")) {
+      if (req.method != "GET" && req.method != "HEAD") return MethodNotAllowed(*res, "GET");
+      // Public, and readable from browser-based clients.
+      return res->Send(200,
+                       {{"content-type", "application/json"},
+                        {"access-control-allow-origin", "*"},
+                        {"cache-control", "max-age=300"}},
+                       auth_->ResourceMetadata());
+    }
+    Route(std::move(req), res, nullptr);
+  }
+
+ private:
+  using IdentityPtr = std::shared_ptr<const auth::Identity>;
+
+  // After authentication: the MCP endpoints.
+  void Route(http::Request&& req, const std::shared_ptr<http::Responder>& res, IdentityPtr who) {
+    std::string_view path = req.path();
+    current_identity_ = std::move(who);
     if (path == "/mcp") {
       if (req.method == "POST") return HandlePost(std::move(req), res);
       if (req.method == "GET") return HandleGet(req, res);
@@ -181,7 +232,13 @@ class GatewayImpl : public Gateway {
               R"({"error":"not found","endpoints":["/mcp","/sse","/health","/ready"]})");
   }
 
- private:
+  // The session, if it exists and belongs to the caller (another subject's session id is 404).
+  Session* OwnSession(std::string_view sid) {
+    Session* s = sessions_.Find(sid);
+    if (!s) return nullptr;
+    if (auth_ && (!current_identity_ || s->subject != current_identity_->sub)) return nullptr;
+    return s;
+  }
   // ---------------------------------------------------------------- helpers
 
   static void MethodNotAllowed(http::Responder& res, const char* allow) {
@@ -245,6 +302,15 @@ class GatewayImpl : public Gateway {
     c["source"] = cfg_.source;
     comps["config"] = std::move(c);
     comps["upstreams"] = std::move(ups);
+    if (auth_) {
+      json::object a;
+      a["status"] = auth_->ready() ? "ready" : "not_ready";
+      a["keys"] = auth_->key_count();
+      a["jwks_fetches"] = auth_->jwks_fetches();
+      if (!auth_->last_error().empty()) a["error"] = auth_->last_error();
+      if (!auth_->ready()) ready = false;
+      comps["auth"] = std::move(a);
+    }
     json::object sess;
     sess["active"] = sessions_.size();
     sess["max"] = cfg_.max_sessions;
@@ -294,7 +360,7 @@ class GatewayImpl : public Gateway {
       return SendRpcError(*res, 400, msg.id(), jsonrpc::kInvalidRequest,
                           "Bad Request: Mcp-Session-Id header is required (initialize first)");
     }
-    Session* session = sessions_.Find(sid);
+    Session* session = OwnSession(sid);
     if (!session || session->legacy_sse) {
       return SendRpcError(*res, 404, msg.id(), jsonrpc::kInvalidRequest, "Session not found");
     }
@@ -397,7 +463,7 @@ class GatewayImpl : public Gateway {
     if (sid.empty())
       return SendRpcError(*res, 400, nullptr, jsonrpc::kInvalidRequest,
                           "Bad Request: Mcp-Session-Id header is required");
-    Session* session = sessions_.Find(sid);
+    Session* session = OwnSession(sid);
     if (!session || session->legacy_sse)
       return SendRpcError(*res, 404, nullptr, jsonrpc::kInvalidRequest, "Session not found");
     session->last_seen = loop_.Now();
@@ -447,7 +513,7 @@ class GatewayImpl : public Gateway {
     if (sid.empty())
       return SendRpcError(res, 400, nullptr, jsonrpc::kInvalidRequest,
                           "Bad Request: Mcp-Session-Id header is required");
-    if (!sessions_.Find(sid))
+    if (!OwnSession(sid))
       return SendRpcError(res, 404, nullptr, jsonrpc::kInvalidRequest, "Session not found");
     EndSession(std::string(sid), "deleted by client");
     res.Send(200, JsonHeaders(), "{}");
@@ -498,6 +564,10 @@ class GatewayImpl : public Gateway {
     }
     Session& s = sessions_.Create();
     s.legacy_sse = true;
+    if (current_identity_) {
+      s.subject = current_identity_->sub;
+      s.identity = current_identity_;
+    }
     s.protocol_version = "2024-11-05";
     Stream& st = s.NewStream(true);
     st.responder = res;
@@ -509,7 +579,7 @@ class GatewayImpl : public Gateway {
 
   void HandleLegacyPost(http::Request&& req, const std::shared_ptr<http::Responder>& res) {
     std::string sid(req.query_param("sessionId"));
-    Session* s = sid.empty() ? nullptr : sessions_.Find(sid);
+    Session* s = sid.empty() ? nullptr : OwnSession(sid);
     if (!s || !s->legacy_sse)
       return SendRpcError(*res, 404, nullptr, jsonrpc::kInvalidRequest, "Session not found");
     auto parsed = jsonrpc::Parse(req.body);
@@ -544,6 +614,10 @@ class GatewayImpl : public Gateway {
                               ? requested
                               : kLatestProtocol;
     Session& s = legacy ? *legacy : sessions_.Create();
+    if (!legacy && current_identity_) {
+      s.subject = current_identity_->sub;
+      s.identity = current_identity_;
+    }
     s.protocol_version = version;
     if (auto* c = json::FindObject(*params, "capabilities")) s.client_capabilities = *c;
     if (auto* i = json::FindObject(*params, "clientInfo")) s.client_info = *i;
@@ -737,6 +811,7 @@ class GatewayImpl : public Gateway {
     f.method = msg.method;
     f.tool = std::move(tool);
     f.start = loop_.Now();
+    f.subject = s.subject;
     f.request_id =
         request_id.empty() ? "r" + std::to_string(++request_counter_) : std::move(request_id);
     // Progress tokens are rewritten so two clients using the same token cannot collide upstream.
@@ -791,6 +866,7 @@ class GatewayImpl : public Gateway {
       log::Log(level, "request",
                {{"request_id", f.request_id},
                 {"session", f.session},
+                {"sub", f.subject},
                 {"method", f.method},
                 {"server", f.server},
                 {"tool", f.tool},
@@ -1028,6 +1104,7 @@ class GatewayImpl : public Gateway {
 
   void Shutdown(std::function<void()> done) override {
     loop_.Cancel(sweep_timer_);
+    if (auth_) auth_->Stop();
     std::vector<std::string> ids;
     sessions_.ForEach([&](Session& s) { ids.push_back(s.id); });
     for (const auto& id : ids) EndSession(id, "gateway shutting down");
@@ -1059,6 +1136,8 @@ class GatewayImpl : public Gateway {
   std::unordered_map<std::string, ServerRequest> server_requests_;
   std::unordered_map<std::string, std::set<std::string>> subscribers_;  // uri -> session ids
   std::unordered_map<std::string, std::string> subscription_server_;
+  std::unique_ptr<auth::Authenticator> auth_;
+  IdentityPtr current_identity_;  // of the request being routed (set in Route)
   std::set<std::string> allowed_hosts_;
   bool allowed_any_ = false;
   uint64_t inflight_counter_ = 0, progress_counter_ = 0, server_request_counter_ = 0,

@@ -36,6 +36,8 @@ struct Stream {
 
 struct Session {
   std::string id;
+  std::string subject;  // the token's sub that created it ("" with auth off); others get 404
+  std::shared_ptr<const void> identity;  // auth::Identity, kept for logs and policy
   std::string protocol_version;
   bool initialized = false;  // notifications/initialized seen
   bool legacy_sse = false;   // 2024-11-05 HTTP+SSE: everything goes to the GET stream

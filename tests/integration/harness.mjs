@@ -323,7 +323,7 @@ export async function startGateway({
   fs.writeFileSync(configPath, text);
   const proc = spawn(GATEWAY_BIN, ['serve', '--config', configPath], {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...authDefaultEnv(config, env), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const gw = new Gateway({ proc, port, configPath, dir });
@@ -358,6 +358,17 @@ async function gw_wait(gw, what, timeoutMs) {
 }
 
 /** Runs a gateway process to completion (for configs that must be rejected). */
+// The gateway refuses to start until authentication is configured or turned off explicitly.
+// Tests that do not exercise authentication turn it off (they listen on loopback only).
+function authDefaultEnv(config, env) {
+  const configuresAuth =
+    (typeof config === 'string' && /\bauth\s*:|"auth"\s*:/.test(config)) ||
+    (typeof config === 'object' && config !== null && 'auth' in config) ||
+    'GATEWAY_AUTH_MODE' in env ||
+    'OAUTH_ISSUER' in env;
+  return configuresAuth ? {} : { GATEWAY_AUTH_MODE: 'off' };
+}
+
 export async function runGatewayToExit({ config, fileName = 'config.yaml', env = {}, timeoutMs = 10000 }) {
   if (!gatewayExists()) throw new Error(`${GATEWAY_BIN} does not exist (build it first)`);
   const dir = tmpDir('mcpgw-cfg-');
@@ -365,7 +376,7 @@ export async function runGatewayToExit({ config, fileName = 'config.yaml', env =
   fs.writeFileSync(configPath, config);
   const proc = spawn(GATEWAY_BIN, ['serve', '--config', configPath], {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...authDefaultEnv(config, env), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -550,20 +561,23 @@ export function readyUpstream(body, name) {
   return typeof c === 'string' ? { status: c } : c;
 }
 
-/** initialize + notifications/initialized over raw HTTP; returns {sessionId, protocolVersion, result}. */
-export async function rawSession(gw, { protocolVersion = PROTOCOL_VERSION, capabilities = {} } = {}) {
+/**
+ * initialize + notifications/initialized over raw HTTP; returns {sessionId, protocolVersion, result}.
+ * headers: extra request headers for both (e.g. Authorization).
+ */
+export async function rawSession(gw, { protocolVersion = PROTOCOL_VERSION, capabilities = {}, headers } = {}) {
   const init = await postMcp(gw, {
     jsonrpc: '2.0',
     id: 1,
     method: 'initialize',
     params: { protocolVersion, capabilities, clientInfo: { name: 'raw-fetch', version: '1.0.0' } },
-  });
+  }, { headers });
   if (init.status !== 200) throw new Error(`initialize failed: ${init.status} ${init.text}`);
   const sessionId = init.headers.get('mcp-session-id');
   if (!sessionId) throw new Error(`initialize response had no Mcp-Session-Id header: ${init.text}`);
   const result = init.messages.find((m) => m.id === 1)?.result;
   const pv = result?.protocolVersion ?? protocolVersion;
-  const note = await postMcp(gw, { jsonrpc: '2.0', method: 'notifications/initialized' }, { sessionId, protocolVersion: pv });
+  const note = await postMcp(gw, { jsonrpc: '2.0', method: 'notifications/initialized' }, { sessionId, protocolVersion: pv, headers });
   if (note.status !== 202) throw new Error(`notifications/initialized got ${note.status} ${note.text}`);
   return { sessionId, protocolVersion: pv, result };
 }
@@ -591,6 +605,47 @@ export function httpRequest(port, { method = 'GET', path: p = '/', headers = {},
     req.on('error', reject);
     if (body !== undefined) req.write(body);
     req.end();
+  });
+}
+
+/**
+ * Writes `request` (string or Buffer: a whole HTTP/1.1 request) on a fresh loopback socket and
+ * collects whatever comes back until the server closes (or timeoutMs). Unlike node:http this still
+ * reports the response when the server answers and closes before the request was fully written.
+ * Returns {status (number or null), head, text, error (socket error code or null), bytes}.
+ */
+export function rawHttp(port, request, { timeoutMs = 10000 } = {}) {
+  return new Promise((resolve) => {
+    const chunks = [];
+    let error = null;
+    let done = false;
+    const sock = net.connect({ host: '127.0.0.1', port });
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.destroy();
+      const buf = Buffer.concat(chunks);
+      const all = buf.toString('latin1');
+      const sep = all.indexOf('\r\n\r\n');
+      const head = sep >= 0 ? all.slice(0, sep) : all;
+      const m = /^HTTP\/1\.[01] (\d{3})/.exec(head);
+      resolve({ status: m ? Number(m[1]) : null, head, text: sep >= 0 ? buf.subarray(sep + 4).toString('utf8') : '', error, bytes: buf.length });
+    };
+    const timer = setTimeout(() => {
+      error = error ?? 'timeout';
+      finish();
+    }, timeoutMs);
+    timer.unref();
+    sock.on('data', (d) => chunks.push(d));
+    sock.on('error', (e) => {
+      error = e.code ?? String(e);
+      // Data that arrived before a reset is kept; give in-flight reads a moment.
+      setTimeout(finish, 50);
+    });
+    sock.on('end', finish);
+    sock.on('close', finish);
+    sock.write(request, () => {});
   });
 }
 
