@@ -53,6 +53,9 @@ function init(args)
     ["Mcp-Session-Id"] = session,
     ["MCP-Protocol-Version"] = version,
   }
+  -- Optional bearer token (MCP_AUTHORIZATION="Bearer ...") for a gateway with OAuth on.
+  local authorization = os.getenv("MCP_AUTHORIZATION")
+  if authorization and authorization ~= "" then headers["Authorization"] = authorization end
   body_head = '{"jsonrpc":"2.0","id":'
   body_tail = ',"method":"tools/call","params":{"name":"echo","arguments":{"message":' ..
               '"' .. json_escape(message) .. '"}}}'
