@@ -25,11 +25,11 @@ TEST(Base64Url, KnownVectors) {
 }
 
 TEST(Base64Url, RejectsPaddingAlphabetAndNonCanonical) {
-  EXPECT_FALSE(Base64UrlDecode("Zg==").has_value());   // padding
-  EXPECT_FALSE(Base64UrlDecode("Zm9v+A").has_value()); // standard alphabet
-  EXPECT_FALSE(Base64UrlDecode("Zm 9v").has_value());  // whitespace
-  EXPECT_FALSE(Base64UrlDecode("Z").has_value());      // impossible length
-  EXPECT_FALSE(Base64UrlDecode("Zh").has_value());     // non-zero trailing bits ("f" is "Zg")
+  EXPECT_FALSE(Base64UrlDecode("Zg==").has_value());    // padding
+  EXPECT_FALSE(Base64UrlDecode("Zm9v+A").has_value());  // standard alphabet
+  EXPECT_FALSE(Base64UrlDecode("Zm 9v").has_value());   // whitespace
+  EXPECT_FALSE(Base64UrlDecode("Z").has_value());       // impossible length
+  EXPECT_FALSE(Base64UrlDecode("Zh").has_value());      // non-zero trailing bits ("f" is "Zg")
   EXPECT_TRUE(Base64UrlDecode("").has_value());
 }
 
