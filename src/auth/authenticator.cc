@@ -1,6 +1,7 @@
 #include "auth/authenticator.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <deque>
 #include <unordered_map>
@@ -69,6 +70,26 @@ void AddStrings(const json::value* v, std::vector<std::string>* out) {
   }
 }
 
+// RFC 6750 b64token characters.
+constexpr std::array<bool, 256> MakeToken68() {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
+  for (char c : {'-', '.', '_', '~', '+', '/', '='}) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}
+constexpr auto kToken68 = MakeToken68();
+
+bool IsBearer(std::string_view scheme) {
+  constexpr std::string_view kBearer = "bearer";
+  if (scheme.size() != kBearer.size()) return false;
+  for (size_t i = 0; i < kBearer.size(); ++i) {
+    if ((scheme[i] | 0x20) != kBearer[i]) return false;
+  }
+  return true;
+}
+
 std::string QuoteParam(std::string_view s) {
   std::string out;
   for (char c : s) {
@@ -119,9 +140,7 @@ class AuthenticatorImpl : public Authenticator {
                        "access tokens are accepted only in the Authorization header"));
     if (authorization.empty()) return done(Fail(Failure::kMissing, ""));
     size_t sp = authorization.find(' ');
-    std::string scheme(authorization.substr(0, sp));
-    for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (scheme != "bearer") return done(Fail(Failure::kMissing, ""));
+    if (!IsBearer(authorization.substr(0, sp))) return done(Fail(Failure::kMissing, ""));
     std::string_view token =
         sp == std::string_view::npos ? std::string_view() : authorization.substr(sp + 1);
     while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
@@ -129,9 +148,9 @@ class AuthenticatorImpl : public Authenticator {
     if (token.empty())
       return done(Fail(Failure::kInvalidRequest, "malformed Authorization header"));
     for (char c : token) {
-      bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' ||
-                c == '~' || c == '+' || c == '/' || c == '=';
-      if (!ok) return done(Fail(Failure::kInvalidRequest, "malformed Authorization header"));
+      if (!kToken68[static_cast<unsigned char>(c)]) {
+        return done(Fail(Failure::kInvalidRequest, "malformed Authorization header"));
+      }
     }
     // Steady state: a token seen before and not yet expired costs one hash lookup.
     auto it = cache_.find(token);

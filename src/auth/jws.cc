@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/rsa.h>
+#include <sodium.h>
 
 #include <cmath>
 
@@ -137,6 +138,7 @@ Result<PublicKey> ParseJwk(const json::object& jwk) {
   } else if (kty == "OKP") {
     k.type = KeyType::kEd25519;
     pkey = OkpKey(jwk);
+    if (pkey.ok()) k.ed25519_raw = *B64Field(jwk, "x");
   } else {
     return MakeError("unsupported key type '" + std::string(kty) + "'");
   }
@@ -278,8 +280,17 @@ Status VerifySignature(const ParsedToken& t, const PublicKey& key) {
     sig.assign(reinterpret_cast<char*>(der), static_cast<size_t>(len));
     OPENSSL_free(der);
   } else if (t.alg == "EdDSA") {
-    md = nullptr;
-    if (sig.size() != 64) return MakeError("invalid EdDSA signature");
+    if (sig.size() != crypto_sign_BYTES || key.ed25519_raw.size() != crypto_sign_PUBLICKEYBYTES) {
+      return MakeError("invalid EdDSA signature");
+    }
+    static const bool sodium_ready = sodium_init() >= 0;
+    if (!sodium_ready) return MakeError("signature check could not start");
+    int rc = crypto_sign_verify_detached(
+        reinterpret_cast<const unsigned char*>(sig.data()),
+        reinterpret_cast<const unsigned char*>(t.signing_input.data()), t.signing_input.size(),
+        reinterpret_cast<const unsigned char*>(key.ed25519_raw.data()));
+    if (rc != 0) return MakeError("signature verification failed");
+    return {};
   }
   std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx(EVP_MD_CTX_new());
   EVP_PKEY_CTX* pctx = nullptr;
