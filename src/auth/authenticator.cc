@@ -288,7 +288,10 @@ class AuthenticatorImpl : public Authenticator {
     auto parsed = ParseToken(token, opts_);
     if (!parsed.ok()) return done(Fail(Failure::kInvalidToken, parsed.error().message));
     if (!loaded_) {
-      // Keys not there yet (start-up or outage): wait for the fetch in progress, briefly.
+      // Keys not there yet. While a fetch runs, wait for it; while a retry is pending (the issuer
+      // failed recently), answer at once: tokens never drive extra requests to the issuer.
+      if (retry_pending_)
+        return done(Fail(Failure::kUnavailable, "authorization server keys are not available"));
       if (waiters_.size() >= 1000)
         return done(Fail(Failure::kUnavailable, "authorization server keys are not available"));
       waiters_.push_back({std::move(token), std::move(done)});
@@ -402,21 +405,32 @@ class AuthenticatorImpl : public Authenticator {
                          std::move(cb));
   }
 
-  void Discover() {
-    std::string base = cfg_.issuer;
-    while (!base.empty() && base.back() == '/') base.pop_back();
-    // RFC 8414 first, then OpenID Connect discovery.
-    Get(base + "/.well-known/oauth-authorization-server",
-        [this, base](int status, std::string body, std::string) {
-          if (status == 200 && UseMetadata(body)) return;
-          Get(base + "/.well-known/openid-configuration",
-              [this](int status, std::string body, std::string) {
-                if (status == 200 && UseMetadata(body)) return;
-                SetError("cannot discover the issuer's metadata (" +
-                         (status ? "HTTP " + std::to_string(status) : body) + ")");
-                Retry([this] { Discover(); });
-              });
-        });
+  // Metadata locations for an issuer, in the order the MCP authorization spec gives: RFC 8414
+  // (well-known inserted before the issuer's path), OpenID Connect with the path inserted, then
+  // OpenID Connect appended. Without a path the first and last two coincide.
+  std::vector<std::string> MetadataUrls() const {
+    std::string issuer = cfg_.issuer;
+    while (!issuer.empty() && issuer.back() == '/') issuer.pop_back();
+    size_t scheme = issuer.find("://");
+    size_t slash = scheme == std::string::npos ? std::string::npos : issuer.find('/', scheme + 3);
+    std::string origin = issuer.substr(0, slash);
+    std::string path = slash == std::string::npos ? "" : issuer.substr(slash);
+    std::vector<std::string> urls = {origin + "/.well-known/oauth-authorization-server" + path};
+    if (!path.empty()) urls.push_back(origin + "/.well-known/openid-configuration" + path);
+    urls.push_back(issuer + "/.well-known/openid-configuration");
+    return urls;
+  }
+
+  void Discover(size_t attempt = 0) {
+    std::vector<std::string> urls = MetadataUrls();
+    Get(urls[attempt], [this, attempt, n = urls.size()](int status, std::string body, std::string) {
+      if (status == 200 && UseMetadata(body)) return;
+      if (attempt + 1 < n) return Discover(attempt + 1);
+      FailWaiters("authorization server metadata is not available");
+      SetError("cannot discover the issuer's metadata (" +
+               (status ? "HTTP " + std::to_string(status) : body) + ")");
+      Retry([this] { Discover(); });
+    });
   }
 
   bool UseMetadata(const std::string& body) {
@@ -482,7 +496,11 @@ class AuthenticatorImpl : public Authenticator {
 
   void Retry(std::function<void()> fn) {
     loop_.Cancel(refresh_timer_);
-    refresh_timer_ = loop_.After(io::Millis(retry_ms_), std::move(fn));
+    retry_pending_ = true;
+    refresh_timer_ = loop_.After(io::Millis(retry_ms_), [this, fn = std::move(fn)] {
+      retry_pending_ = false;
+      fn();
+    });
     retry_ms_ = std::min<int64_t>(retry_ms_ * 2, 30000);
   }
 
@@ -513,6 +531,7 @@ class AuthenticatorImpl : public Authenticator {
   KeySet keys_;
   bool loaded_ = false;
   bool stopped_ = false;
+  bool retry_pending_ = false;  // the last discovery/fetch failed; a timed retry is scheduled
   std::shared_ptr<http::ClientCall> call_;
   Clock::time_point last_fetch_{};
   io::TimerId refresh_timer_ = 0;

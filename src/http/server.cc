@@ -2,6 +2,7 @@
 // are framed by hand (fixed length, or chunked for SSE) so a stream can be written piecemeal.
 // A connection keeps reading while a response is pending, which is how a client that goes away
 // mid-stream is noticed; a request that arrives early waits until the previous one is answered.
+#include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
@@ -132,6 +133,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
  private:
   void ReadRequest();
   void OnRead(beast::error_code ec);
+  // After an error answer sent mid-request (413, 431, 400): stop sending, read and discard what
+  // the client is still sending for a short while, then close. Closing at once would reset the
+  // connection and the client might never see the answer.
+  void LingerClose();
+  void Drain(size_t budget);
   void Dispatch(Request req, bool keep_alive);
   void SendErrorAndClose(int status, std::string_view message);
   void WriteNext();
@@ -423,6 +429,28 @@ void Connection::SendErrorAndClose(int status, std::string_view message) {
   SendRaw(std::move(out));
 }
 
+void Connection::LingerClose() {
+  if (closed_) return;
+  beast::error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  idle_timer_.expires_after(std::chrono::seconds(2));
+  idle_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (!ec) self->Close();
+  });
+  if (!reading_) Drain(8u << 20);
+}
+
+void Connection::Drain(size_t budget) {
+  auto self = shared_from_this();
+  auto buf = std::make_shared<std::array<char, 16384>>();
+  stream_.socket().async_read_some(asio::buffer(*buf),
+                                   [self, buf, budget](beast::error_code ec, size_t n) {
+                                     if (self->closed_) return;
+                                     if (ec || n >= budget) return self->Close();
+                                     self->Drain(budget - n);
+                                   });
+}
+
 void Connection::WriteNext() {
   auto self = shared_from_this();
   asio::async_write(stream_.socket(), asio::buffer(write_queue_.front()),
@@ -436,7 +464,7 @@ void Connection::WriteNext() {
                       if (!self->write_queue_.empty()) {
                         self->WriteNext();
                       } else if (self->close_after_write_) {
-                        self->Close();
+                        self->LingerClose();
                       }
                     });
 }

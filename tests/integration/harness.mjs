@@ -357,7 +357,6 @@ async function gw_wait(gw, what, timeoutMs) {
   throw new Error(`gateway did not answer ${pathName} with 200 within ${timeoutMs}ms (last: ${last})`);
 }
 
-/** Runs a gateway process to completion (for configs that must be rejected). */
 // The gateway refuses to start until authentication is configured or turned off explicitly.
 // Tests that do not exercise authentication turn it off (they listen on loopback only).
 function authDefaultEnv(config, env) {
@@ -369,6 +368,7 @@ function authDefaultEnv(config, env) {
   return configuresAuth ? {} : { GATEWAY_AUTH_MODE: 'off' };
 }
 
+/** Runs a gateway process to completion (for configs that must be rejected). */
 export async function runGatewayToExit({ config, fileName = 'config.yaml', env = {}, timeoutMs = 10000 }) {
   if (!gatewayExists()) throw new Error(`${GATEWAY_BIN} does not exist (build it first)`);
   const dir = tmpDir('mcpgw-cfg-');

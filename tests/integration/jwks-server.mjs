@@ -4,6 +4,7 @@
 //   GET /jwks                                      the published JSON Web Key Set
 //   GET /.well-known/oauth-authorization-server    RFC 8414 metadata pointing at /jwks
 //   GET /.well-known/openid-configuration          the same document (OIDC discovery)
+// (with issuerPath '/p': /.well-known/oauth-authorization-server/p and /p/.well-known/openid-configuration)
 // and 404 for anything else. Every request it receives is recorded (method, path, headers), so a
 // test can assert that a token never caused an outbound request, or how many JWKS refetches an
 // unknown `kid` caused. Keys are generated with `jose` and can be added, published, withdrawn and
@@ -153,18 +154,33 @@ export class JwksServer {
     this.published = []; // public JWKs served at /jwks, in order
     this.extraMetadata = {};
     this.hidden = new Set(); // paths answered with 404 (e.g. to force a discovery fallback)
+    this.issuerPath = ''; // e.g. '/tenant-a': the issuer identifier then has a path component
   }
 
-  get issuer() {
+  /** The origin, http://127.0.0.1:port. */
+  get url() {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  get url() {
-    return this.issuer;
+  /** The issuer identifier: the origin plus issuerPath. */
+  get issuer() {
+    return `${this.url}${this.issuerPath}`;
   }
 
   get jwksUri() {
-    return `${this.issuer}/jwks`;
+    return `${this.url}/jwks`;
+  }
+
+  /**
+   * Where the metadata is served: RFC 8414 section 3.1 inserts the well-known segment between
+   * the host and the issuer's path; OpenID Connect Discovery appends it to the issuer.
+   */
+  get rfc8414Path() {
+    return `/.well-known/oauth-authorization-server${this.issuerPath}`;
+  }
+
+  get oidcDiscoveryPath() {
+    return `${this.issuerPath}/.well-known/openid-configuration`;
   }
 
   metadata() {
@@ -282,7 +298,7 @@ export class JwksServer {
       };
       if (req.method !== 'GET' || this.hidden.has(route)) return send(404, { error: 'not_found' });
       if (route === '/jwks') return send(200, this.jwks());
-      if (route === '/.well-known/oauth-authorization-server' || route === '/.well-known/openid-configuration') {
+      if (route === this.rfc8414Path || route === this.oidcDiscoveryPath) {
         return send(200, this.metadata());
       }
       return send(404, { error: 'not_found' });

@@ -9,6 +9,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import http from 'node:http';
 import {
   CHAOS_SERVER,
   PROTOCOL_VERSION,
@@ -352,7 +353,16 @@ describe('OAuth: token verification (hostile tokens)', { ...needsGateway(), time
     ['nbf as a string', async () => mint({ extra: { nbf: String(nowS() - 10) } })],
     ['iat in the future (beyond leeway)', async () => mint({ extra: { iat: nowS() + 600 } })],
 
+    // --- subject (RFC 9068: sub is required; sessions are bound to it)
+    ['sub missing', async () => mint({ omitClaims: ['sub'] })],
+    ['sub empty', async () => mint({ extra: { sub: '' } })],
+    ['sub not a string', async () => mint({ extra: { sub: 42 } })],
+
     // --- structure
+    ['header nested 5000 levels deep (signed)', async () =>
+      raw(`{"alg":"RS256","kid":"rs256-1","typ":"at+jwt","x":${'['.repeat(5000)}${']'.repeat(5000)}}`, claims())],
+    ['payload nested 5000 levels deep (signed)', async () =>
+      raw(hdr(), `${JSON.stringify(claims()).slice(0, -1)},"x":${'['.repeat(5000)}${']'.repeat(5000)}}`)],
     ['two segments', async () => {
       const good = splitJws(await mint());
       return `${good.h}.${good.p}`;
@@ -427,11 +437,12 @@ describe('OAuth: token verification (hostile tokens)', { ...needsGateway(), time
 
   let unknownKidFetches = 0;
   for (const [name, make, opts = {}] of hostile) {
-    test(`hostile: ${name} -> 401 invalid_token, no request caused`, async () => {
+    test(`hostile: ${name} -> 401 invalid_token, no request caused`, async (t) => {
       const token = await make();
       const before = js.requests.length;
       const r = await init(gw, bearer(token));
       assertInvalidToken(gw, r, `${name} (token ${short(token, 120)})`);
+      t.diagnostic(`error_description: ${r.challenge.params.error_description}`);
       const caused = js.requests.slice(before).map((q) => `${q.method} ${q.path}`);
       if (opts.unknownKid) {
         unknownKidFetches += caused.length;
@@ -516,7 +527,16 @@ describe('OAuth: token verification (hostile tokens)', { ...needsGateway(), time
   test('malformed Authorization header -> 400 invalid_request', async () => {
     const token = await mint();
     const [h, p, sig] = token.split('.');
-    const variants = ['Bearer', 'Bearer ', 'Bearer  ', `Bearer ${token} extra`, 'Bearer a b', `Bearer\t${token}`, `Bearer,${token}`, `Bearer ${h}.${p.slice(0, 10)}\t${p.slice(10)}.${sig}`];
+    const variants = [
+      'Bearer',
+      'Bearer ',
+      'Bearer  ',
+      `Bearer ${token} extra`,
+      'Bearer a b',
+      `Bearer\t${token}`,
+      `Bearer,${token}`,
+      `Bearer ${h}.${p.slice(0, 10)}\t${p.slice(10)}.${sig}`,
+    ];
     for (const value of variants) {
       const r = await httpRequest(gw.port, {
         method: 'POST',
@@ -576,7 +596,7 @@ describe('OAuth: token verification (hostile tokens)', { ...needsGateway(), time
     assert.ok([400, 401].includes(res.status), `HTTP ${res.status} ${short(text)}`);
   });
 
-  test('1 MiB token -> 431 or 401 (never 500), and the gateway keeps serving', async () => {
+  test('1 MiB token -> 431 or 401 (never 500), and the gateway keeps serving', async (t) => {
     const huge = `${b64u(JSON.stringify(hdr()))}.${'A'.repeat(1024 * 1024)}.${'B'.repeat(342)}`;
     const body = JSON.stringify(initBody());
     const r = await rawHttp(
@@ -589,6 +609,7 @@ describe('OAuth: token verification (hostile tokens)', { ...needsGateway(), time
       r.status === 431 || r.status === 401,
       `1 MiB token: expected 431 or 401, got status ${r.status} (socket error ${r.error}, ${r.bytes} bytes back): ${short(r.head)}`,
     );
+    t.diagnostic(`1 MiB token: HTTP ${r.status}`);
     const health = await fetch(`${gw.url}/health`, { signal: AbortSignal.timeout(5000) });
     assert.equal(health.status, 200);
     assertOk(await init(gw, bearer(await mint())), 'valid token after the 1 MiB one');
@@ -649,6 +670,43 @@ describe('OAuth: token verification (hostile tokens)', { ...needsGateway(), time
     // Without any token, the session id alone is worth nothing.
     const bare = await rawRequest(gw, s, 5, 'tools/list', undefined, {});
     assert.equal(bare.status, 401, bare.text);
+  });
+
+  test('legacy SSE sessions are bound to the subject too: bob cannot post to alice\'s /messages (404)', async () => {
+    const alice = bearer(await mint({ extra: { sub: 'alice' } }));
+    const bob = bearer(await mint({ extra: { sub: 'bob' } }));
+    const ac = new AbortController();
+    try {
+      const res = await fetch(`${gw.url}/sse`, { headers: { accept: 'text/event-stream', ...alice }, signal: ac.signal });
+      assert.equal(res.status, 200, `GET /sse with alice's token: ${res.status}`);
+      const reader = res.body.getReader();
+      const decoder = new TextDecoder();
+      let buf = '';
+      let endpoint;
+      const deadline = Date.now() + 10000;
+      while (!endpoint && Date.now() < deadline) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buf += decoder.decode(value, { stream: true });
+        endpoint = /event: endpoint\r?\ndata: (\S+)\r?\n\r?\n/.exec(buf)?.[1];
+      }
+      assert.ok(endpoint, `no endpoint event on /sse: ${short(buf)}`);
+      const post = (headers) =>
+        fetch(new URL(endpoint, gw.url), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify(initBody()),
+          signal: AbortSignal.timeout(10000),
+        });
+      const stolen = await post(bob);
+      assert.equal(stolen.status, 404, `bob POSTing to alice's SSE session: ${stolen.status} ${short(await stolen.text())}`);
+      const none = await post({});
+      assert.equal(none.status, 401, `no token on alice's SSE session: ${none.status}`);
+      const own = await post(alice);
+      assert.equal(own.status, 202, `alice on her own SSE session: ${own.status} ${short(await own.text())}`);
+    } finally {
+      ac.abort();
+    }
   });
 
   test('the gateway logged no token', async () => {
@@ -729,7 +787,16 @@ describe('OAuth: allow-list, zero leeway, discovery, JWKS refetch', { ...needsGa
     assertInvalidToken(gw, await init(gw, bearer(await mint({ extra: { nbf: now + 5 } }))), 'nbf == now + 5');
   });
 
-  test('100 tokens with 100 unknown kids (concurrently) -> at most 1 JWKS fetch', async () => {
+  test('an accepted (cached) token is refused once it expires', async () => {
+    const token = await mint({ kid: 'rs256-1', extra: { exp: nowS() + 2 } });
+    assertOk(await init(gw, bearer(token)), 'short-lived token before exp');
+    assertOk(await init(gw, bearer(token)), 'short-lived token again (cache hit)');
+    await sleep(3200);
+    assertInvalidToken(gw, await init(gw, bearer(token)), 'the same token after exp');
+  });
+
+  let acceptedRs1; // an rs256-1 token the gateway accepted (and may have cached) before rs256-1 is withdrawn
+  test('100 tokens with 100 unknown kids (50 concurrently, then 50 one by one) -> at most 1 JWKS fetch', async () => {
     await sleep((COOLDOWN_S + 0.5) * 1000); // let any cooldown from the start-up fetch lapse
     const before = js.jwksFetches();
     const beforeAll = js.requests.length;
@@ -743,7 +810,8 @@ describe('OAuth: allow-list, zero leeway, discovery, JWKS refetch', { ...needsGa
       ));
     }
     const t0 = Date.now();
-    const answers = await Promise.all(tokens.map((t) => init(gw, bearer(t))));
+    const answers = await Promise.all(tokens.slice(0, 50).map((t) => init(gw, bearer(t))));
+    for (const t of tokens.slice(50)) answers.push(await init(gw, bearer(t)));
     const elapsed = Date.now() - t0;
     answers.forEach((r, i) => assertInvalidToken(gw, r, `unknown kid #${i}`));
     await sleep(300);
@@ -755,6 +823,8 @@ describe('OAuth: allow-list, zero leeway, discovery, JWKS refetch', { ...needsGa
   });
 
   test('a new key is picked up with exactly one refetch (after the cooldown)', async () => {
+    acceptedRs1 = await mint({ kid: 'rs256-1' });
+    assertOk(await init(gw, bearer(acceptedRs1)), 'rs256-1 token while rs256-1 is published');
     await sleep((COOLDOWN_S + 0.5) * 1000);
     await js.addKey('RS256', { kid: 'rs256-2' });
     const before = js.jwksFetches();
@@ -775,6 +845,7 @@ describe('OAuth: allow-list, zero leeway, discovery, JWKS refetch', { ...needsGa
     const t0 = Date.now();
     const r = await init(gw, bearer(await mint({ kid: 'rs256-1' })));
     assertInvalidToken(gw, r, 'token signed by the withdrawn key rs256-1, after the refetch');
+    assertInvalidToken(gw, await init(gw, bearer(acceptedRs1)), 'a previously accepted rs256-1 token, after the refetch');
     if (Date.now() - t0 < COOLDOWN_S * 1000 - 500) {
       assert.equal(js.jwksFetches() - before, 1, 'the withdrawn kid caused a refetch within the cooldown');
     }
@@ -784,6 +855,170 @@ describe('OAuth: allow-list, zero leeway, discovery, JWKS refetch', { ...needsGa
     await gw.stopAndCheck(assert);
     gw = null;
   });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+describe('OAuth: the authorization server is unavailable or lies', { ...needsGateway(), timeout: 180000 }, () => {
+  // Tokens cannot be verified without keys: the gateway must answer promptly with 401 or 503
+  // (never 200, never 500, never leave the request hanging), and keep serving.
+  const ANSWER_WITHIN_MS = 12000;
+  let js;
+  let bad;
+  let badPort;
+  const badRequests = [];
+
+  before(async () => {
+    js = await startJwksServer({ algs: ['RS256'] });
+    bad = http.createServer((req, res) => {
+      badRequests.push({ method: req.method, path: req.url });
+      if (req.url === '/garbage') return res.end('this is not JSON');
+      if (req.url === '/keys-not-array') return res.end('{"keys":"nope"}');
+      if (req.url === '/hang') return undefined; // never answers
+      res.writeHead(500, { 'content-type': 'application/json' });
+      return res.end('{}');
+    });
+    await new Promise((resolve) => bad.listen(0, '127.0.0.1', resolve));
+    badPort = bad.address().port;
+  });
+
+  after(async () => {
+    bad?.closeAllConnections?.();
+    await new Promise((resolve) => (bad ? bad.close(() => resolve()) : resolve()));
+    await js?.close();
+  });
+
+  async function probe(what, authOverrides, setup = () => {}, teardown = () => {}) {
+    const port = await freePort();
+    const aud = `http://127.0.0.1:${port}/mcp`;
+    setup();
+    const gw = await startGateway({
+      port,
+      config: { servers: [chaosServer], auth: { mode: 'oauth', issuer: js.issuer, audience: aud, required_scopes: ['mcp:read'], ...authOverrides } },
+    });
+    try {
+      const t0 = Date.now();
+      let r;
+      try {
+        r = await init(gw, bearer(await js.mint({ audience: aud })));
+      } catch (e) {
+        assert.fail(`${what}: no answer within ${Date.now() - t0} ms (${e.message}); the request hung`);
+      }
+      const ms = Date.now() - t0;
+      assert.ok(ms < ANSWER_WITHIN_MS, `${what}: answered after ${ms} ms`);
+      assert.ok([401, 503].includes(r.status), `${what}: expected 401 or 503, got ${describeAnswer(r)}`);
+      const health = await fetch(`${gw.url}/health`, { signal: AbortSignal.timeout(5000) });
+      assert.equal(health.status, 200, `${what}: /health after`);
+      return r;
+    } finally {
+      teardown();
+      await gw.stopAndCheck(assert);
+    }
+  }
+
+  test('jwks_uri on a closed port -> prompt 401/503', async () => {
+    await probe('closed port', { jwks_uri: `http://127.0.0.1:${await freePort()}/jwks` });
+  });
+  test('jwks_uri answering 500 -> prompt 401/503', async () => {
+    await probe('JWKS 500', { jwks_uri: `http://127.0.0.1:${badPort}/error` });
+  });
+  test('jwks_uri answering garbage -> prompt 401/503', async () => {
+    await probe('JWKS garbage', { jwks_uri: `http://127.0.0.1:${badPort}/garbage` });
+    await probe('JWKS keys not an array', { jwks_uri: `http://127.0.0.1:${badPort}/keys-not-array` });
+  });
+  test('jwks_uri that never answers -> 401/503 within the timeout', async () => {
+    await probe('JWKS hangs', { jwks_uri: `http://127.0.0.1:${badPort}/hang` });
+  });
+  test('discovery: the issuer publishes no metadata -> prompt 401/503', async () => {
+    const hide = ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration'];
+    await probe('no issuer metadata', {}, () => hide.forEach((p) => js.hidden.add(p)), () => hide.forEach((p) => js.hidden.delete(p)));
+  });
+  // Keys missing is no licence to let every token trigger a fetch: the refetch limit (one per
+  // cooldown, default 10 s) and the gateway's own retry backoff bound what tokens can cause.
+  for (const [what, authOverrides, hide] of [
+    ['JWKS answering 500', () => ({ jwks_uri: `http://127.0.0.1:${badPort}/error` }), []],
+    ['no issuer metadata (discovery)', () => ({}), ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']],
+  ]) {
+    test(`${what}: 30 tokens in a row do not cause 30 outbound requests`, async () => {
+      const port = await freePort();
+      const aud = `http://127.0.0.1:${port}/mcp`;
+      hide.forEach((p) => js.hidden.add(p));
+      const badCount = () => badRequests.length;
+      const gw = await startGateway({
+        port,
+        config: { servers: [chaosServer], auth: { mode: 'oauth', issuer: js.issuer, audience: aud, ...authOverrides() } },
+      });
+      try {
+        await sleep(300); // the start-up attempt
+        const jsBefore = js.requests.length;
+        const badBefore = badCount();
+        const t0 = Date.now();
+        for (let i = 0; i < 30; i++) {
+          // A short client timeout: the point here is what the tokens cause, not the answer.
+          await postMcp(gw, initBody(), { headers: bearer(await js.mint({ audience: aud })), timeoutMs: 300 }).catch(() => {});
+        }
+        const elapsed = Date.now() - t0;
+        const byPath = {};
+        for (const q of [...js.requests.slice(jsBefore), ...badRequests.slice(badBefore)]) byPath[q.path] = (byPath[q.path] ?? 0) + 1;
+        // Allowed per target: one token-driven refetch per cooldown (10 s), the attempt in flight at
+        // the start, and the retries an exponential backoff from 1 s can make in the time elapsed.
+        const allowed = 2 + Math.ceil(Math.log2(1 + (elapsed + 300) / 1000));
+        for (const [p, n] of Object.entries(byPath)) {
+          assert.ok(n <= allowed, `${what}: 30 tokens in ${elapsed} ms caused ${n} requests to ${p}, allowed ${allowed} (all: ${JSON.stringify(byPath)})`);
+        }
+      } finally {
+        hide.forEach((p) => js.hidden.delete(p));
+        await gw.stopAndCheck(assert);
+      }
+    });
+  }
+
+  test('discovery: metadata naming another issuer is not used (RFC 8414 3.3) -> prompt 401/503', async () => {
+    await probe('metadata with a foreign issuer', {}, () => {
+      js.extraMetadata = { issuer: 'http://127.0.0.1:1' };
+    }, () => {
+      js.extraMetadata = {};
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+describe('OAuth: discovery for an issuer with a path', { ...needsGateway(), timeout: 60000 }, () => {
+  // Issuers like https://idp.example.com/realms/acme: RFC 8414 metadata lives at
+  // /.well-known/oauth-authorization-server/realms/acme (section 3.1), OIDC discovery at
+  // /realms/acme/.well-known/openid-configuration. Each test serves only one of them.
+  for (const [what, hide] of [
+    ['RFC 8414 metadata only (well-known inserted before the path)', 'oidc'],
+    ['OpenID Connect discovery only (well-known appended)', 'rfc8414'],
+  ]) {
+    test(what, async () => {
+      const js = await startJwksServer({ algs: ['ES256'] });
+      js.issuerPath = '/realms/acme';
+      js.hidden.add(hide === 'oidc' ? js.oidcDiscoveryPath : js.rfc8414Path);
+      const port = await freePort();
+      const aud = `http://127.0.0.1:${port}/mcp`;
+      const gw = await startGateway({
+        port,
+        config: { servers: [chaosServer], auth: { mode: 'oauth', issuer: js.issuer, audience: aud, required_scopes: ['mcp:read'] } },
+      });
+      try {
+        const seen = () => js.requests.map((q) => `${q.method} ${q.path}`);
+        let r;
+        try {
+          r = await init(gw, bearer(await js.mint({ audience: aud })));
+        } catch (e) {
+          assert.fail(`issuer ${js.issuer}: no answer (${e.message}); the issuer saw ${JSON.stringify(seen())}`);
+        }
+        assert.equal(r.status, 200, `issuer ${js.issuer}: ${describeAnswer(r)}; the issuer saw ${JSON.stringify(seen())}`);
+        const meta = await (await fetch(`${gw.url}/.well-known/oauth-protected-resource/mcp`)).json();
+        assert.deepEqual(meta.authorization_servers, [js.issuer]);
+      } finally {
+        await gw.stopAndCheck(assert);
+        await js.close();
+      }
+    });
+  }
 });
 
 // ---------------------------------------------------------------------------------------------
