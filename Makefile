@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= 2
 CONFIG ?= examples/gateway.yaml
 
-.PHONY: all bootstrap build run test unit-test e2e-test conformance-test bench format lint tidy clean
+.PHONY: all bootstrap build run test unit-test e2e-test conformance-test authserver-test bench format lint tidy clean
 
 all: build
 
@@ -21,7 +21,7 @@ run: bootstrap build
 
 test: bootstrap build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
-	$(MAKE) --no-print-directory lint e2e-test conformance-test
+	$(MAKE) --no-print-directory lint e2e-test conformance-test authserver-test
 
 unit-test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -31,6 +31,12 @@ e2e-test: build
 
 conformance-test: build
 	tests/conformance/all.sh
+
+# The development authorization server: MCP conformance `authorization` + its own checks, per algorithm.
+authserver-test: build
+	@for alg in RS256 PS256 ES256 EdDSA; do \
+	  echo "=== auth-server with $$alg"; AUTH_JWT_SIGNING_ALG=$$alg tests/authserver/run.sh || exit 1; \
+	done
 
 bench: bootstrap build
 	bench/run.sh

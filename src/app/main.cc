@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "authserver/authserver.h"
 #include "common/log.h"
 #include "config/config.h"
 #include "gateway/gateway.h"
@@ -63,11 +64,18 @@ int Serve(const std::string& config_path, bool check_only) {
                                  {"config", cfg.source},
                                  {"servers", static_cast<int64_t>(cfg.servers.size())},
                                  {"env", cfg.env}});
-  if (!loopback) {
-    mcpgw::log::Warn(
-        "listening on a non-loopback address without authentication: anyone who can reach it can "
-        "use every tool",
-        {{"address", address}});
+  if (cfg.auth.mode == mcpgw::config::AuthConfig::Mode::kOff) {
+    // Said loudly, at error level, and on every start: this is only safe on a trusted host.
+    if (!loopback) {
+      mcpgw::log::Error(
+          "AUTHENTICATION IS OFF on a non-loopback address (auth.allow_insecure_listen): anyone "
+          "who can reach it can use every tool",
+          {{"address", address}});
+    } else {
+      mcpgw::log::Warn(
+          "authentication is off (auth.mode: off); loopback clients can use every tool",
+          {{"address", address}});
+    }
   }
   mcpgw::Status started = gateway->Start();
   if (!started.ok()) {
@@ -133,6 +141,31 @@ int main(int argc, char** argv) {
 
   auto* version = app.add_subcommand("version", "Print the version");
 
+  // The development authorization server (docs/auth-server.md).
+  std::string auth_config;
+  bool auth_check = false;
+  int hash_iterations = 600000;
+  auto* auth_server = app.add_subcommand(
+      "auth-server", "Run the development OAuth 2.1 authorization server (docs/auth-server.md)");
+  auth_server->require_subcommand(0, 1);
+  auth_server->add_option("-c,--config", auth_config, "auth-server YAML configuration file")
+      ->check(CLI::ExistingFile);
+  auth_server->add_flag("--check", auth_check, "Validate the configuration and exit");
+  auth_server->footer(
+      "Environment (overrides the file): AUTH_ISSUER_URL, AUTH_JWT_SIGNING_ALG, AUTH_JWKS_PATH,\n"
+      "AUTH_CLIENT_ID, AUTH_CLIENT_SECRET, AUTH_REDIRECT_URI, LOG_FORMAT.\n"
+      "Exit codes: 0 stopped cleanly, 1 runtime failure, 2 bad configuration.");
+  auto* rotate_keys = auth_server->add_subcommand(
+      "rotate-keys",
+      "Make a new signing key active; the previous one stays in the JWKS for "
+      "key_rotation_overlap_s");
+  rotate_keys->add_option("-c,--config", auth_config, "auth-server YAML configuration file")
+      ->check(CLI::ExistingFile);
+  auto* hash_password = auth_server->add_subcommand(
+      "hash-password", "Read a password from stdin and print its pbkdf2-sha256 hash");
+  hash_password->add_option("--iterations", hash_iterations, "PBKDF2 iterations")
+      ->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -144,5 +177,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*serve) return Serve(config_path, check);
+  if (*rotate_keys) return mcpgw::authserver::RotateKeysCommand(auth_config);
+  if (*hash_password) return mcpgw::authserver::HashPasswordCommand(hash_iterations);
+  if (*auth_server) return mcpgw::authserver::RunServer(auth_config, auth_check);
   return 2;
 }

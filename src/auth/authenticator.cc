@@ -423,14 +423,15 @@ class AuthenticatorImpl : public Authenticator {
 
   void Discover(size_t attempt = 0) {
     std::vector<std::string> urls = MetadataUrls();
-    Get(urls[attempt], [this, attempt, n = urls.size()](int status, std::string body, std::string) {
-      if (status == 200 && UseMetadata(body)) return;
-      if (attempt + 1 < n) return Discover(attempt + 1);
-      FailWaiters("authorization server metadata is not available");
-      SetError("cannot discover the issuer's metadata (" +
-               (status ? "HTTP " + std::to_string(status) : body) + ")");
-      Retry([this] { Discover(); });
-    });
+    Get(urls[attempt],
+        [this, attempt, n = urls.size()](int status, const std::string& body, const std::string&) {
+          if (status == 200 && UseMetadata(body)) return;
+          if (attempt + 1 < n) return Discover(attempt + 1);
+          FailWaiters("authorization server metadata is not available");
+          SetError("cannot discover the issuer's metadata (" +
+                   (status ? "HTTP " + std::to_string(status) : body) + ")");
+          Retry([this] { Discover(); });
+        });
   }
 
   bool UseMetadata(const std::string& body) {
@@ -453,7 +454,7 @@ class AuthenticatorImpl : public Authenticator {
     if (jwks_uri_.empty()) return Discover();
     ++fetches_;
     last_fetch_ = Clock::now();
-    Get(jwks_uri_, [this](int status, std::string body, std::string cache_control) {
+    Get(jwks_uri_, [this](int status, const std::string& body, const std::string& cache_control) {
       if (status != 200) {
         SetError("JWKS fetch failed (" + (status ? "HTTP " + std::to_string(status) : body) + ")");
         FailWaiters("authorization server keys are not available");

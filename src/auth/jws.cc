@@ -163,7 +163,8 @@ Result<KeySet> ParseJwks(std::string_view text) {
       set.rejected.push_back((kid.empty() ? "(no kid)" : kid) + ": " + k.error().message);
       continue;
     }
-    set.by_kid.emplace(k->kid, std::move(k).value());
+    std::string id = k->kid;
+    set.by_kid.emplace(std::move(id), std::move(k).value());
   }
   return set;
 }

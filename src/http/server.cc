@@ -59,10 +59,16 @@ std::string_view StatusText(int status) {
   switch (status) {
     case 200:
       return "OK";
+    case 201:
+      return "Created";
     case 202:
       return "Accepted";
     case 204:
       return "No Content";
+    case 302:
+      return "Found";
+    case 303:
+      return "See Other";
     case 400:
       return "Bad Request";
     case 401:

@@ -5,9 +5,10 @@
 // after a grace period), then checks that none of the processes the gateway had started are left
 // running or as zombies (their pids are sampled from /proc while the gateway runs).
 //
-// Also: a small YAML writer, MCP SDK client factories, and raw HTTP helpers that understand both
-// JSON and SSE POST responses.
-import { spawn } from 'node:child_process';
+// Also: a small YAML writer, MCP SDK client factories, raw HTTP helpers that understand both
+// JSON and SSE POST responses, and startAuthServer() for the development authorization server
+// (`mcpgw auth-server` on a free port with a temporary keys_dir; hashPassword() for its users).
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -740,4 +741,163 @@ export async function openGetStream(gw, session) {
     }
   })();
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Development authorization server (`mcpgw auth-server`, docs/auth-server.md)
+
+/** pbkdf2-sha256 hash of `password` from `mcpgw auth-server hash-password` (few iterations: tests only). */
+export function hashPassword(password, { iterations = 1000 } = {}) {
+  const out = execFileSync(GATEWAY_BIN, ['auth-server', 'hash-password', '--iterations', String(iterations)], {
+    input: `${password}\n`,
+    encoding: 'utf8',
+    timeout: 10000,
+  });
+  const hash = out.trim().split('\n').pop();
+  if (!/^pbkdf2-sha256\$/.test(hash)) throw new Error(`hash-password printed ${JSON.stringify(out)}`);
+  return hash;
+}
+
+export class AuthServer {
+  constructor({ proc, configPath, dir, keysDir }) {
+    this.proc = proc;
+    this.configPath = configPath;
+    this.dir = dir;
+    this.keysDir = keysDir;
+    this.issuer = null; // from the "listening" log line
+    this.stderr = '';
+    this.stdout = '';
+    this.exit = null;
+    this.exited = new Promise((resolve) => {
+      proc.on('exit', (code, signal) => {
+        this.exit = { code, signal };
+        resolve(this.exit);
+      });
+    });
+    proc.stderr.setEncoding('utf8').on('data', (d) => {
+      this.stderr += d;
+      if (process.env.MCPGW_TEST_VERBOSE) process.stderr.write(d);
+    });
+    proc.stdout.setEncoding('utf8').on('data', (d) => (this.stdout += d));
+  }
+
+  get pid() {
+    return this.proc.pid;
+  }
+
+  get metadataUrl() {
+    return `${this.issuer}/.well-known/oauth-authorization-server`;
+  }
+
+  /** stderr (and stdout) parsed as JSON lines; other lines come back as {_raw: line}. */
+  logs() {
+    return `${this.stderr}\n${this.stdout}`
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => {
+        try {
+          return JSON.parse(l);
+        } catch {
+          return { _raw: l };
+        }
+      });
+  }
+
+  /** GET of the JWKS the server publishes (its URL from the server's metadata). */
+  async jwks() {
+    const md = await (await fetch(this.metadataUrl, { signal: AbortSignal.timeout(5000) })).json();
+    const res = await fetch(md.jwks_uri, { signal: AbortSignal.timeout(5000) });
+    if (res.status !== 200) throw new Error(`JWKS: ${res.status} ${await res.text()}`);
+    return res.json();
+  }
+
+  /** Runs `mcpgw auth-server rotate-keys --config <this server's config>`; returns {code, stdout, stderr}. */
+  rotateKeys() {
+    return new Promise((resolve) => {
+      const p = spawn(GATEWAY_BIN, ['auth-server', 'rotate-keys', '--config', this.configPath], {
+        cwd: REPO_ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      p.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+      p.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+      const timer = setTimeout(() => p.kill('SIGKILL'), 15000);
+      p.on('exit', (code, signal) => {
+        clearTimeout(timer);
+        resolve({ code, signal, stdout, stderr });
+      });
+    });
+  }
+
+  /** SIGTERM (SIGKILL after graceMs); returns {exit, killed}. */
+  async stop({ graceMs = 5000 } = {}) {
+    let killed = false;
+    if (!this.exit) {
+      this.proc.kill('SIGTERM');
+      const r = await Promise.race([this.exited, unrefSleep(graceMs).then(() => null)]);
+      if (!r) {
+        killed = true;
+        this.proc.kill('SIGKILL');
+        await this.exited;
+      }
+    }
+    return { exit: this.exit, killed };
+  }
+}
+
+/**
+ * Starts `build/mcpgw auth-server --config <temp yaml>` on a free loopback port (issuer port 0: the
+ * server binds one and names it in its "listening" log line) with a temporary keys_dir, and waits
+ * until its RFC 8414 metadata answers 200.
+ *  config: extra settings for the YAML (clients, access_token_ttl_s, ...); issuer/keys_dir default
+ *  users:  array of users written to a temporary users file (password_hash required), or omit to
+ *          keep the config's users_file
+ *  env:    extra environment variables
+ */
+export async function startAuthServer({ config = {}, users, env = {}, timeoutMs = 15000 } = {}) {
+  if (!gatewayExists()) throw new Error(`${GATEWAY_BIN} does not exist (build it first)`);
+  const dir = tmpDir('mcpgw-as-');
+  const keysDir = path.join(dir, 'keys');
+  const cfg = { issuer: 'http://127.0.0.1:0', keys_dir: keysDir, log_format: 'json', ...config };
+  if (users) {
+    const usersPath = path.join(dir, 'users.yaml');
+    fs.writeFileSync(usersPath, toYaml({ users }));
+    cfg.users_file = usersPath;
+  }
+  const configPath = path.join(dir, 'auth-server.yaml');
+  fs.writeFileSync(configPath, toYaml(cfg));
+  const proc = spawn(GATEWAY_BIN, ['auth-server', '--config', configPath], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const as = new AuthServer({ proc, configPath, dir, keysDir: cfg.keys_dir });
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no "listening" log line';
+  try {
+    for (;;) {
+      if (as.exit) throw new Error(`auth-server exited early: ${JSON.stringify(as.exit)}`);
+      if (!as.issuer) {
+        const l = as.logs().find((e) => e.msg === 'listening' && e.issuer);
+        if (l) as.issuer = l.issuer;
+      }
+      if (as.issuer) {
+        try {
+          const res = await fetch(as.metadataUrl, { signal: AbortSignal.timeout(1000) });
+          const body = await res.text();
+          last = `${res.status} ${body.slice(0, 200)}`;
+          if (res.status === 200) return as;
+        } catch (e) {
+          last = String(e?.cause?.code ?? e);
+        }
+      }
+      if (Date.now() > deadline) throw new Error(`auth-server did not come up within ${timeoutMs}ms (last: ${last})`);
+      await sleep(50);
+    }
+  } catch (e) {
+    await as.stop();
+    e.message += `\n--- auth-server stderr ---\n${as.stderr.slice(-4000)}`;
+    throw e;
+  }
 }

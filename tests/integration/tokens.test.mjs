@@ -1056,7 +1056,8 @@ describe('OAuth: configuration', { ...needsGateway(), timeout: 120000 }, () => {
     try {
       const res = await fetch(`${gw.url}/health`, { signal: AbortSignal.timeout(5000) });
       assert.equal(res.status, 200);
-      const warn = gw.logs().find((l) => /warn/i.test(l.level ?? l.severity ?? l._raw ?? '') && /auth|insecure|0\.0\.0\.0/i.test(JSON.stringify(l)));
+      // A warning: level warn, or louder.
+      const warn = gw.logs().find((l) => /warn|error|crit|fatal/i.test(l.level ?? l.severity ?? l._raw ?? '') && /auth|insecure|0\.0\.0\.0/i.test(JSON.stringify(l)));
       assert.ok(warn, `no warning about auth being off on 0.0.0.0 in:\n${gw.stderr.slice(0, 3000)}`);
     } finally {
       await gw.stopAndCheck(assert);
