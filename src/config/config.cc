@@ -421,10 +421,6 @@ void Validate(Config* cfg) {
     if (!a.jwks_uri.empty() && !AcceptableIssuerUrl(a.jwks_uri)) {
       at("auth.jwks_uri must be an https:// URL (http:// only for a loopback host)");
     }
-    if (a.issuer.rfind("https://", 0) == 0 || a.jwks_uri.rfind("https://", 0) == 0) {
-      at("https issuers are not supported by this build yet (the HTTP client has no TLS); use a "
-         "loopback http:// issuer or a TLS-terminating sidecar");
-    }
   }
   if (a.mode == AuthConfig::Mode::kOff && !IsLoopbackHost(cfg->listen_host) &&
       !a.allow_insecure_listen) {

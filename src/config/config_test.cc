@@ -174,6 +174,8 @@ TEST(Config, BadOAuthSettingsAreNamed) {
       {"auth: {issuer: http://127.0.0.1:9000}\n", "auth.audience"},
       {"auth: {mode: oauth, audience: http://127.0.0.1:8080/mcp}\n", "auth.issuer"},
       {"auth: {issuer: http://idp.example.com, audience: http://127.0.0.1:8080/mcp}\n", "https://"},
+      {"auth: {issuer: https://idp.example.com, audience: x, jwks_uri: http://idp.example.com/k}\n",
+       "jwks_uri must be an https://"},
       {"auth: {issuer: http://127.0.0.1:9000, audience: x, algorithms: [HS256]}\n", "HS256"},
       {"auth: {issuer: http://127.0.0.1:9000, audience: x, leeway_s: 600}\n", "between 0 and 60"},
       {"auth: {mode: maybe}\n", "oauth or off"},

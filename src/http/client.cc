@@ -3,6 +3,9 @@
 // that fails on a reused connection before any response byte is retried once on a fresh one.
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -64,9 +67,21 @@ class ClientImpl;
 struct Conn {
   explicit Conn(asio::io_context& ctx) : stream(ctx) {}
   beast::tcp_stream stream;
+  // https: TLS over `stream` (timeouts still come from the tcp_stream underneath).
+  std::unique_ptr<asio::ssl::stream<beast::tcp_stream&>> tls;
   beast::flat_buffer buffer;
   bool reused = false;
 };
+
+// Runs `f` with the stream a request is read from and written to: TLS or plain TCP.
+template <class F>
+void WithStream(Conn& c, F&& f) {
+  if (c.tls) {
+    f(*c.tls);
+  } else {
+    f(c.stream);
+  }
+}
 
 class CallImpl : public ClientCall, public std::enable_shared_from_this<CallImpl> {
  public:
@@ -93,6 +108,7 @@ class CallImpl : public ClientCall, public std::enable_shared_from_this<CallImpl
 
  private:
   void Connect();
+  void Handshake();
   void WriteRequest();
   void ReadHead();
   void ReadBody();
@@ -116,15 +132,30 @@ class CallImpl : public ClientCall, public std::enable_shared_from_this<CallImpl
 
 class ClientImpl : public Client {
  public:
-  explicit ClientImpl(io::Loop& loop) : ctx_(io::IoContextOf(loop)) {}
+  explicit ClientImpl(io::Loop& loop)
+      : ctx_(io::IoContextOf(loop)), tls_ctx_(asio::ssl::context::tls_client) {
+    // The system trust store (SSL_CERT_FILE / SSL_CERT_DIR override it, as everywhere with
+    // OpenSSL); peers are always verified, TLS 1.2 at least.
+    boost::system::error_code ec;
+    tls_ctx_.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                             asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                             asio::ssl::context::no_tlsv1_1,
+                         ec);
+    if (!ec) tls_ctx_.set_default_verify_paths(ec);
+    if (!ec) tls_ctx_.set_verify_mode(asio::ssl::verify_peer, ec);
+    tls_ready_ = !ec;
+    if (ec) tls_error_ = "TLS set-up failed: " + ec.message();
+  }
+
+  asio::ssl::context& tls_context() { return tls_ctx_; }
 
   std::shared_ptr<ClientCall> Send(std::string method, const std::string& url, Headers headers,
                                    std::string body, io::Millis timeout,
                                    ClientCallbacks cb) override {
     auto parsed = ParseUrl(url);
-    if (!parsed.ok() || parsed->https) {
+    if (!parsed.ok() || (parsed->https && !tls_ready_)) {
       std::string err =
-          parsed.ok() ? "https upstreams are not supported yet: " + url : parsed.error().message;
+          parsed.ok() ? "https is unavailable: " + tls_error_ : parsed.error().message;
       auto done = std::move(cb.on_done);
       asio::post(ctx_, [done, err] {
         if (done) done(MakeError(err));
@@ -165,9 +196,14 @@ class ClientImpl : public Client {
   }
 
  private:
-  static std::string Key(const Url& u) { return u.host + ":" + std::to_string(u.port); }
+  static std::string Key(const Url& u) {
+    return (u.https ? "https://" : "http://") + u.host + ":" + std::to_string(u.port);
+  }
 
   asio::io_context& ctx_;
+  asio::ssl::context tls_ctx_;
+  bool tls_ready_ = false;
+  std::string tls_error_;
   std::map<std::string, std::vector<std::unique_ptr<Conn>>> idle_;
 };
 
@@ -198,9 +234,27 @@ void CallImpl::Connect() {
                                   false);
               beast::error_code ignored;
               self->conn_->stream.socket().set_option(tcp::no_delay(true), ignored);
+              if (self->url_.https) return self->Handshake();
               self->WriteRequest();
             });
       });
+}
+
+void CallImpl::Handshake() {
+  auto& c = *conn_;
+  c.tls = std::make_unique<asio::ssl::stream<beast::tcp_stream&>>(c.stream, client_->tls_context());
+  // SNI, and the certificate must name the host we asked for.
+  SSL_set_tlsext_host_name(c.tls->native_handle(), url_.host.c_str());
+  c.tls->set_verify_callback(asio::ssl::host_name_verification(url_.host));
+  auto self = shared_from_this();
+  c.tls->async_handshake(asio::ssl::stream_base::client, [self](beast::error_code ec) {
+    if (self->finished_) return;
+    if (ec) {
+      return self->Fail("TLS handshake with " + self->url_.host + " failed: " + ec.message(),
+                        false);
+    }
+    self->WriteRequest();
+  });
 }
 
 void CallImpl::WriteRequest() {
@@ -210,57 +264,58 @@ void CallImpl::WriteRequest() {
   } else {
     conn_->stream.expires_never();
   }
-  asio::async_write(conn_->stream, asio::buffer(wire_), [self](beast::error_code ec, size_t) {
+  auto on_written = [self](beast::error_code ec, size_t) {
     if (self->finished_) return;
     if (ec) return self->Fail("write failed: " + ec.message(), true);
     self->ReadHead();
-  });
+  };
+  WithStream(*conn_, [&](auto& s) { asio::async_write(s, asio::buffer(wire_), on_written); });
 }
 
 void CallImpl::ReadHead() {
   parser_.emplace();
   parser_->body_limit(boost::none);
   auto self = shared_from_this();
-  bhttp::async_read_header(
-      conn_->stream, conn_->buffer, *parser_, [self](beast::error_code ec, size_t n) {
-        if (self->finished_) return;
-        if (ec) {
-          return self->Fail(ec == beast::error::timeout
-                                ? "upstream did not answer in time"
-                                : "reading response failed: " + ec.message(),
-                            !self->got_response_bytes_ && ec != beast::error::timeout);
-        }
-        self->got_response_bytes_ = true;
-        self->conn_->stream.expires_never();
-        ClientResponseHead head;
-        head.status = static_cast<int>(self->parser_->get().result_int());
-        for (const auto& f : self->parser_->get()) {
-          std::string name(f.name_string());
-          for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-          head.headers.push_back({std::move(name), std::string(f.value())});
-        }
-        if (self->cb_.on_head) self->cb_.on_head(head);
-        if (self->finished_) return;
-        if (self->parser_->is_done()) return self->Finish();
-        self->ReadBody();
-      });
+  auto on_head = [self](beast::error_code ec, size_t n) {
+    if (self->finished_) return;
+    if (ec) {
+      return self->Fail(ec == beast::error::timeout ? "upstream did not answer in time"
+                                                    : "reading response failed: " + ec.message(),
+                        !self->got_response_bytes_ && ec != beast::error::timeout);
+    }
+    self->got_response_bytes_ = true;
+    self->conn_->stream.expires_never();
+    ClientResponseHead head;
+    head.status = static_cast<int>(self->parser_->get().result_int());
+    for (const auto& f : self->parser_->get()) {
+      std::string name(f.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      head.headers.push_back({std::move(name), std::string(f.value())});
+    }
+    if (self->cb_.on_head) self->cb_.on_head(head);
+    if (self->finished_) return;
+    if (self->parser_->is_done()) return self->Finish();
+    self->ReadBody();
+  };
+  WithStream(*conn_,
+             [&](auto& s) { bhttp::async_read_header(s, conn_->buffer, *parser_, on_head); });
 }
 
 void CallImpl::ReadBody() {
   parser_->get().body().data = body_buf_;
   parser_->get().body().size = sizeof body_buf_;
   auto self = shared_from_this();
-  bhttp::async_read_some(
-      conn_->stream, conn_->buffer, *parser_, [self](beast::error_code ec, size_t) {
-        if (self->finished_) return;
-        size_t got = sizeof self->body_buf_ - self->parser_->get().body().size;
-        if (got > 0 && self->cb_.on_body) self->cb_.on_body(std::string_view(self->body_buf_, got));
-        if (self->finished_) return;
-        if (ec == bhttp::error::need_buffer) ec = {};
-        if (ec) return self->Fail("reading response body failed: " + ec.message(), false);
-        if (self->parser_->is_done()) return self->Finish();
-        self->ReadBody();
-      });
+  auto on_some = [self](beast::error_code ec, size_t) {
+    if (self->finished_) return;
+    size_t got = sizeof self->body_buf_ - self->parser_->get().body().size;
+    if (got > 0 && self->cb_.on_body) self->cb_.on_body(std::string_view(self->body_buf_, got));
+    if (self->finished_) return;
+    if (ec == bhttp::error::need_buffer) ec = {};
+    if (ec) return self->Fail("reading response body failed: " + ec.message(), false);
+    if (self->parser_->is_done()) return self->Finish();
+    self->ReadBody();
+  };
+  WithStream(*conn_, [&](auto& s) { bhttp::async_read_some(s, conn_->buffer, *parser_, on_some); });
 }
 
 void CallImpl::Fail(const std::string& what, bool retryable) {
