@@ -3,7 +3,8 @@ BUILD ?= build
 JOBS ?= 2
 CONFIG ?= examples/gateway.yaml
 
-.PHONY: all bootstrap build run test unit-test e2e-test conformance-test authserver-test bench format lint tidy clean
+# HISTORY_DB_DSN selects the database (default sqlite:///data/history.db).
+.PHONY: db-migrate all bootstrap build run test unit-test e2e-test conformance-test authserver-test bench format lint tidy clean
 
 all: build
 
@@ -38,6 +39,9 @@ authserver-test: build
 	  echo "=== auth-server with $$alg"; AUTH_JWT_SIGNING_ALG=$$alg tests/authserver/run.sh || exit 1; \
 	done
 
+db-migrate: build
+	$(BUILD)/mcpgw db migrate
+
 bench: bootstrap build
 	bench/run.sh
 
@@ -46,6 +50,7 @@ format:
 
 # Style is settled by tools: clang-format must have nothing to change, clang-tidy nothing to say.
 lint: build
+	scripts/gen-init-sql.sh --check
 	clang-format --dry-run -Werror $$(git ls-files 'src/*.cc' 'src/*.h')
 	git ls-files 'src/*.cc' | grep -v '_test\.cc$$' | xargs -P $(JOBS) -n 4 clang-tidy -p $(BUILD) --quiet 2>/dev/null --warnings-as-errors='*'
 	@echo "lint: clang-format and clang-tidy clean"

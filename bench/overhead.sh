@@ -56,8 +56,10 @@ node tests/tools/jwks-issuer.mjs "$ISSUER_PORT" "$ISSUER" "$AUDIENCE" >"$TMP/tok
 PIDS+=($!)
 for _ in $(seq 100); do [[ -s "$TMP/token" ]] && break; sleep 0.1; done
 TOKEN="Bearer $(cat "$TMP/token")"
-start_gateway plain "$PLAIN" "auth: {mode: off}"
-start_gateway oauth "$OAUTH" "auth: {issuer: \"$ISSUER\", audience: \"$AUDIENCE\", jwks_uri: \"$ISSUER/jwks\", required_scopes: [mcp:read]}"
+start_gateway plain "$PLAIN" "auth: {mode: off}
+history: {enabled: false}"
+start_gateway oauth "$OAUTH" "history: {enabled: false}
+auth: {issuer: \"$ISSUER\", audience: \"$AUDIENCE\", jwks_uri: \"$ISSUER/jwks\", required_scopes: [mcp:read]}"
 S_PLAIN=$(open_session "$PLAIN"); S_OAUTH=$(open_session "$OAUTH" "$TOKEN")
 [[ -n "$S_PLAIN" && -n "$S_OAUTH" ]] || { echo "overhead.sh: no session"; cat "$TMP"/*.log; exit 1; }
 

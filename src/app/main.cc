@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "config/config.h"
 #include "gateway/gateway.h"
+#include "history/commands.h"
 #include "http/http.h"
 #include "io/loop.h"
 
@@ -166,6 +167,22 @@ int main(int argc, char** argv) {
   hash_password->add_option("--iterations", hash_iterations, "PBKDF2 iterations")
       ->capture_default_str();
 
+  // History and audit (docs/history.md).
+  std::string dsn;
+  auto* db = app.add_subcommand("db", "History database administration");
+  db->require_subcommand(1);
+  auto* migrate = db->add_subcommand("migrate", "Apply pending schema migrations (idempotent)");
+  migrate->add_option("--dsn", dsn,
+                      "sqlite:///path.db or postgresql://user:pass@host:5432/db "
+                      "(default: HISTORY_DB_DSN, else sqlite:///data/history.db)");
+  auto* audit = app.add_subcommand("audit", "Audit trail tools");
+  audit->require_subcommand(1);
+  auto* verify = audit->add_subcommand(
+      "verify",
+      "Check the history and audit hash chains; name the first changed, removed or "
+      "reordered row (exit 0 intact, 1 tampered)");
+  verify->add_option("--dsn", dsn, "as for db migrate");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -177,6 +194,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*serve) return Serve(config_path, check);
+  if (*migrate) return mcpgw::history::RunMigrate(mcpgw::history::ResolveDsn(dsn));
+  if (*verify) return mcpgw::history::RunVerify(mcpgw::history::ResolveDsn(dsn));
   if (*rotate_keys) return mcpgw::authserver::RotateKeysCommand(auth_config);
   if (*hash_password) return mcpgw::authserver::HashPasswordCommand(hash_iterations);
   if (*auth_server) return mcpgw::authserver::RunServer(auth_config, auth_check);

@@ -322,6 +322,24 @@ void ParseAuth(const YAML::Node& n, AuthConfig* a) {
     a->token_cache_entries = Int(n["token_cache_entries"], "token_cache_entries", 0, 10000000);
 }
 
+void ParseHistory(const YAML::Node& n, HistoryConfig* h) {
+  if (!n.IsMap()) Fail(n, "'history' must be a mapping");
+  CheckKeys(n, {"enabled", "dsn", "durability", "max_queue", "redact_keys", "sensitive_tools"},
+            "history");
+  if (n["enabled"]) h->enabled = Bool(n["enabled"], "enabled");
+  if (n["dsn"]) h->dsn = Scalar(n["dsn"], "dsn");
+  if (n["durability"]) {
+    std::string d = Scalar(n["durability"], "durability");
+    if (d != "sync" && d != "async")
+      Fail(n["durability"], "'history.durability' must be sync or async");
+    h->sync = d == "sync";
+  }
+  if (n["max_queue"]) h->max_queue = Int(n["max_queue"], "max_queue", 100, 100000000);
+  if (n["redact_keys"]) h->redact_keys = StringList(n["redact_keys"], "redact_keys");
+  if (n["sensitive_tools"])
+    h->sensitive_tools = StringList(n["sensitive_tools"], "sensitive_tools");
+}
+
 bool IsLoopbackHost(const std::string& h) {
   return h == "127.0.0.1" || h == "::1" || h == "localhost";
 }
@@ -365,6 +383,7 @@ void ApplyEnv(Config* cfg, const EnvLookup& env) {
       bad("GATEWAY_AUTH_MODE", "must be oauth or off");
     }
   }
+  if (const char* v = get("HISTORY_DB_DSN")) cfg->history.dsn = v;
   if (const char* v = get("OAUTH_ISSUER")) a.issuer = v;
   if (const char* v = get("OAUTH_AUDIENCE")) a.audience = v;
   if (const char* v = get("OAUTH_JWKS_URI")) a.jwks_uri = v;
@@ -390,6 +409,11 @@ void ApplyEnv(Config* cfg, const EnvLookup& env) {
 
 void Validate(Config* cfg) {
   auto bad = [](const std::string& what) { throw ConfigError{what, -1}; };
+  const std::string& dsn = cfg->history.dsn;
+  if (cfg->history.enabled && dsn.rfind("sqlite://", 0) != 0 &&
+      dsn.rfind("postgresql://", 0) != 0 && dsn.rfind("postgres://", 0) != 0) {
+    bad("history DSN (HISTORY_DB_DSN) must start with sqlite:// or postgresql://");
+  }
   static const std::set<std::string> kLevels = {"debug", "info", "warn", "warning", "error", "off"};
   if (!kLevels.count(cfg->log_level))
     bad("log level '" + cfg->log_level + "' is not one of debug, info, warn, error");
@@ -451,7 +475,7 @@ Config ParseRoot(const YAML::Node& root) {
             {"listen", "env", "log_level", "log_format", "allowed_origins", "tool_prefix",
              "prefix_separator", "post_response", "request_timeout_ms", "session_idle_timeout_s",
              "max_sessions", "max_body_bytes", "max_header_bytes", "sse_retry_ms",
-             "shutdown_grace_ms", "servers", "auth"},
+             "shutdown_grace_ms", "servers", "auth", "history"},
             "the top level");
   if (root["listen"]) ParseListen(Scalar(root["listen"], "listen"), root["listen"], &cfg);
   if (root["env"]) cfg.env = Scalar(root["env"], "env");
@@ -510,6 +534,7 @@ Config ParseRoot(const YAML::Node& root) {
   if (root["shutdown_grace_ms"])
     cfg.shutdown_grace_ms = Int(root["shutdown_grace_ms"], "shutdown_grace_ms", 0, 600000);
   if (root["auth"]) ParseAuth(root["auth"], &cfg.auth);
+  if (root["history"]) ParseHistory(root["history"], &cfg.history);
   if (root["servers"]) {
     const YAML::Node& servers = root["servers"];
     if (!servers.IsSequence()) Fail(servers, "'servers' must be a list of servers");

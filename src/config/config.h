@@ -67,6 +67,17 @@ struct AuthConfig {
   int line = 0;
 };
 
+// Tool-call history and audit trail (issue 5).
+struct HistoryConfig {
+  bool enabled = true;
+  std::string dsn = "sqlite:///data/history.db";  // HISTORY_DB_DSN
+  bool sync = true;            // durability: sync (answer after the row is written) | async
+  int64_t max_queue = 100000;  // rows waiting; beyond it new calls are refused
+  std::vector<std::string> redact_keys;  // extra key names to redact (the defaults always apply)
+  std::vector<std::string>
+      sensitive_tools;  // exposed tool names whose arguments are stored as a hash only
+};
+
 struct Config {
   std::string source;  // file name it came from
   std::string listen_host = "127.0.0.1";
@@ -87,6 +98,7 @@ struct Config {
   int64_t shutdown_grace_ms = 3000;
   std::vector<ServerConfig> servers;
   AuthConfig auth;
+  HistoryConfig history;
 };
 
 // Looks up an environment variable; returns nullptr when unset. Injected so tests need no setenv.

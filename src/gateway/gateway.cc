@@ -7,6 +7,8 @@
 #include "common/log.h"
 #include "gateway/catalog.h"
 #include "gateway/session.h"
+#include "history/recorder.h"
+#include "history/redact.h"
 #include "jsonrpc/jsonrpc.h"
 #include "sse/sse.h"
 #include "upstream/client.h"
@@ -71,7 +73,15 @@ struct InFlight {
   Clock::time_point start;
   std::string request_id;
   std::string subject;
+  int64_t ts_start_us = 0;
+  history::RedactedArgs args;
 };
+
+int64_t WallMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 // A server->client request waiting for the client's answer.
 struct ServerRequest {
@@ -108,6 +118,17 @@ class GatewayImpl : public Gateway {
   }
 
   Status Start() override {
+    if (cfg_.history.enabled) {
+      history::RecorderOptions ro;
+      ro.dsn = cfg_.history.dsn;
+      ro.durability = cfg_.history.sync ? history::Durability::kSync : history::Durability::kAsync;
+      ro.max_queue = static_cast<size_t>(cfg_.history.max_queue);
+      auto rec = history::StartRecorder(loop_, ro);
+      if (!rec.ok()) return MakeError("history: " + rec.error().message);
+      recorder_ = std::move(rec).value();
+      for (const auto& k : cfg_.history.redact_keys) redact_.keys.push_back(k);
+      log::Info("history recording", {{"durability", cfg_.history.sync ? "sync" : "async"}});
+    }
     if (auth_) auth_->Start();
     for (const auto& name : upstream_order_) upstreams_[name]->Start();
     for (const auto& s : cfg_.servers) {
@@ -161,7 +182,7 @@ class GatewayImpl : public Gateway {
       return res->Send(200, JsonHeaders(), R"({"status":"ok"})");
     }
     if (path == "/ready" || path == "/readyz") return Ready(*res);
-    if (path == "/mcp" || path == "/sse" || path == "/messages") {
+    if (path == "/mcp" || path == "/sse" || path == "/messages" || path.rfind("/api/", 0) == 0) {
       if (std::string why; !CheckHostAndOrigin(req, &why)) {
         log::Warn("request refused: host/origin not allowed", {{"host", req.header("host")},
                                                                {"origin", req.header("origin")},
@@ -214,6 +235,7 @@ class GatewayImpl : public Gateway {
   void Route(http::Request&& req, const std::shared_ptr<http::Responder>& res, IdentityPtr who) {
     std::string_view path = req.path();
     current_identity_ = std::move(who);
+    if (path.rfind("/api/v1/", 0) == 0) return HandleApi(req, res);
     if (path == "/mcp") {
       if (req.method == "POST") return HandlePost(std::move(req), res);
       if (req.method == "GET") return HandleGet(req, res);
@@ -800,6 +822,14 @@ class GatewayImpl : public Gateway {
 
   void Forward(Session& s, uint64_t stream_id, const Message& msg, const std::string& server,
                json::object params, std::string tool, std::string request_id) {
+    if (recorder_ && !recorder_->Accepting()) {
+      Emit(s, stream_id,
+           jsonrpc::MakeErrorResponse(
+               msg.id(), jsonrpc::kOverloaded,
+               "history is not keeping up; call refused so that none goes unrecorded"),
+           true);
+      return FinishRequestOnStream(s, stream_id);
+    }
     std::string route = RouteFor(s, server);
     auto& up = *upstreams_.at(route);
     InFlight f;
@@ -812,6 +842,15 @@ class GatewayImpl : public Gateway {
     f.tool = std::move(tool);
     f.start = loop_.Now();
     f.subject = s.subject;
+    f.ts_start_us = WallMicros();
+    if (recorder_) {
+      history::RedactOptions opt = redact_;
+      opt.hash_only =
+          std::find(cfg_.history.sensitive_tools.begin(), cfg_.history.sensitive_tools.end(),
+                    f.tool) != cfg_.history.sensitive_tools.end();
+      const json::value* a = params.if_contains("arguments");
+      f.args = history::RedactArguments(a ? *a : json::value(json::object()), opt);
+    }
     f.request_id =
         request_id.empty() ? "r" + std::to_string(++request_counter_) : std::move(request_id);
     // Progress tokens are rewritten so two clients using the same token cannot collide upstream.
@@ -841,6 +880,7 @@ class GatewayImpl : public Gateway {
     std::string out;
     std::string outcome = "ok";
     int64_t error_code = 0;
+    size_t result_bytes = 0;
     if (!r.ok()) {
       out = jsonrpc::MakeErrorResponse(f.client_id, r.error().code, r.error().message);
       outcome = r.error().code == jsonrpc::kRequestTimeout ? "timeout" : "upstream_error";
@@ -858,6 +898,7 @@ class GatewayImpl : public Gateway {
           outcome = "tool_error";
       }
       out = json::Serialize(o);
+      result_bytes = out.size();
     }
     double ms = std::chrono::duration<double, std::milli>(loop_.Now() - f.start).count();
     log::Level level =
@@ -875,10 +916,187 @@ class GatewayImpl : public Gateway {
                 {"error_code", error_code},
                 {"error", r.ok() ? std::string_view() : std::string_view(r.error().message)}});
     }
-    Session* s = sessions_.Find(f.session);
-    if (!s) return;
-    Emit(*s, f.stream, out, true);
-    FinishRequestOnStream(*s, f.stream);
+    auto deliver = [this, sid = f.session, stream = f.stream, out = std::move(out)] {
+      Session* s = sessions_.Find(sid);
+      if (!s) return;
+      Emit(*s, stream, out, true);
+      FinishRequestOnStream(*s, stream);
+    };
+    if (!recorder_) return deliver();
+    history::ToolCallRow row;
+    row.ts_start_us = f.ts_start_us;
+    row.ts_end_us = WallMicros();
+    row.request_id = f.request_id;
+    row.session_id = f.session;
+    row.subject = f.subject;
+    if (Session* s = sessions_.Find(f.session)) {
+      row.client_name = std::string(json::FindString(s->client_info, "name"));
+      row.client_version = std::string(json::FindString(s->client_info, "version"));
+      if (auto id = std::static_pointer_cast<const auth::Identity>(s->identity)) {
+        json::array roles;
+        for (const auto& r : id->roles) roles.push_back(json::value(r));
+        row.roles = json::Serialize(roles);
+        row.tenant = id->tenant;
+      }
+    }
+    row.server = f.server;
+    row.method = f.method;
+    row.target = f.tool;
+    row.args_redacted = std::move(f.args.json);
+    row.args_sha256 = std::move(f.args.sha256);
+    row.http_status = 200;
+    row.rpc_error_code = static_cast<int>(error_code);
+    row.is_error = outcome == "tool_error";
+    row.outcome = outcome;
+    row.latency_us = static_cast<int64_t>(ms * 1000);
+    row.result_bytes = static_cast<int64_t>(result_bytes);
+    // Default durability: the answer leaves only once its record is written.
+    recorder_->Record(std::move(row), std::move(deliver));
+  }
+
+  // ---------------------------------------------------------------- /api/v1
+
+  void HandleApi(const http::Request& req, const std::shared_ptr<http::Responder>& rp) {
+    http::Responder& res = *rp;
+    std::string_view path = req.path();
+    if (req.method != "GET") return MethodNotAllowed(res, "GET");
+    if (!recorder_) return res.Send(404, JsonHeaders(), R"({"error":"history is disabled"})");
+    const auth::Identity* who = current_identity_.get();
+    bool admin = who && who->HasRole("admin");
+    history::Query q;
+    q.server = std::string(req.query_param("server"));
+    q.target = std::string(req.query_param("tool"));
+    q.decision = std::string(req.query_param("decision"));
+    q.outcome = std::string(req.query_param("outcome"));
+    q.kind = std::string(req.query_param("kind"));
+    std::string user(req.query_param("user"));
+    auto number = [&](std::string_view name, int64_t* out) {
+      std::string_view v = req.query_param(name);
+      if (v.empty()) return true;
+      char* end = nullptr;
+      std::string s(v);
+      long long n = std::strtoll(s.c_str(), &end, 10);
+      if (*end != '\0' || n < 0) return false;
+      *out = n;
+      return true;
+    };
+    int64_t limit = 100;
+    if (!number("from", &q.from_us) || !number("to", &q.to_us) || !number("cursor", &q.after_seq) ||
+        !number("limit", &limit)) {
+      return res.Send(
+          400, JsonHeaders(),
+          R"json({"error":"from, to, cursor and limit must be non-negative integers; times are microseconds since the epoch"})json");
+    }
+    q.limit = static_cast<int>(std::clamp<int64_t>(limit, 1, 1000));
+    auto forbid = [&](const char* why) {
+      json::object e;
+      e["error"] = why;
+      res.Send(403, JsonHeaders(), json::Serialize(e));
+    };
+
+    if (path == "/api/v1/history") {
+      if (auth_) {
+        // A user sees only their own calls; an admin sees everyone's.
+        if (!admin) {
+          if (!user.empty() && user != who->sub)
+            return forbid("you may only read your own history");
+          user = who->sub;
+        }
+      }
+      q.subject = user;
+      return QueryHistory(q, rp);
+    }
+    if (path == "/api/v1/audit") {
+      if (auth_ && !admin && !(who && who->HasRole("auditor")))
+        return forbid("the audit trail is for admins and auditors");
+      q.subject = user;
+      return QueryAuditTrail(q, rp);
+    }
+    res.Send(404, JsonHeaders(),
+             R"({"error":"not found","endpoints":["/api/v1/history","/api/v1/audit"]})");
+  }
+
+  static json::value ParsedOr(const std::string& text, json::value fallback) {
+    auto v = json::Parse(text);
+    return v.ok() ? std::move(v).value() : std::move(fallback);
+  }
+
+  static json::object RowJson(const history::ToolCallRow& r) {
+    json::object o;
+    o["seq"] = r.seq;
+    o["time_start_us"] = r.ts_start_us;
+    o["time_end_us"] = r.ts_end_us;
+    o["request_id"] = r.request_id;
+    o["session"] = r.session_id;
+    o["subject"] = r.subject;
+    o["roles"] = ParsedOr(r.roles, json::array());
+    o["tenant"] = r.tenant;
+    json::object client;
+    client["name"] = r.client_name;
+    client["version"] = r.client_version;
+    o["client"] = std::move(client);
+    o["server"] = r.server;
+    o["method"] = r.method;
+    o["target"] = r.target;
+    o["action"] = r.action;
+    o["arguments"] = ParsedOr(r.args_redacted, json::object());
+    o["arguments_sha256"] = r.args_sha256;
+    o["decision"] = r.decision;
+    o["decision_id"] = r.decision_id;
+    o["decision_reasons"] = ParsedOr(r.decision_reasons, json::array());
+    o["http_status"] = r.http_status;
+    o["rpc_error_code"] = r.rpc_error_code;
+    o["is_error"] = r.is_error;
+    o["outcome"] = r.outcome;
+    o["latency_us"] = r.latency_us;
+    o["result_bytes"] = r.result_bytes;
+    o["row_hash"] = r.row_hash;
+    return o;
+  }
+
+  template <class Row, class ToJson>
+  static void SendPage(http::Responder& res, const Result<std::vector<Row>>& rows, int limit,
+                       ToJson to_json) {
+    if (!rows.ok()) {
+      json::object e;
+      e["error"] = "history unavailable: " + rows.error().message;
+      return res.Send(503, JsonHeaders(), json::Serialize(e));
+    }
+    json::array items;
+    for (const auto& r : *rows) items.push_back(to_json(r));
+    json::object body;
+    body["items"] = std::move(items);
+    // A full page may have more after it: the cursor is the last seq returned.
+    if (static_cast<int>(rows->size()) == limit) {
+      body["next_cursor"] = std::to_string(rows->back().seq);
+    } else {
+      body["next_cursor"] = nullptr;
+    }
+    res.Send(200, JsonHeaders(), json::Serialize(body));
+  }
+
+  void QueryHistory(const history::Query& q, const std::shared_ptr<http::Responder>& res) {
+    recorder_->QueryToolCalls(
+        q, [res, limit = q.limit](const Result<std::vector<history::ToolCallRow>>& rows) {
+          SendPage(*res, rows, limit, RowJson);
+        });
+  }
+
+  void QueryAuditTrail(const history::Query& q, const std::shared_ptr<http::Responder>& res) {
+    recorder_->QueryAudit(
+        q, [res, limit = q.limit](const Result<std::vector<history::AuditRow>>& rows) {
+          SendPage(*res, rows, limit, [](const history::AuditRow& r) {
+            json::object o;
+            o["seq"] = r.seq;
+            o["time_us"] = r.ts_us;
+            o["kind"] = r.kind;
+            o["subject"] = r.subject;
+            o["request_id"] = r.request_id;
+            o["detail"] = ParsedOr(r.detail, json::object());
+            o["row_hash"] = r.row_hash;
+            return o;
+          });
+        });
   }
 
   void OnClientMessage(Session& s, Message&& msg) {
@@ -1109,7 +1327,11 @@ class GatewayImpl : public Gateway {
     sessions_.ForEach([&](Session& s) { ids.push_back(s.id); });
     for (const auto& id : ids) EndSession(id, "gateway shutting down");
     auto remaining = std::make_shared<size_t>(upstreams_.size());
-    auto fin = std::make_shared<std::function<void()>>(std::move(done));
+    // The recorder drains last: every answered call is written before the process exits.
+    auto fin = std::make_shared<std::function<void()>>([this, done = std::move(done)] {
+      if (recorder_) recorder_->Stop();
+      if (done) done();
+    });
     if (*remaining == 0) {
       if (*fin) (*fin)();
       return;
@@ -1137,6 +1359,8 @@ class GatewayImpl : public Gateway {
   std::unordered_map<std::string, std::set<std::string>> subscribers_;  // uri -> session ids
   std::unordered_map<std::string, std::string> subscription_server_;
   std::unique_ptr<auth::Authenticator> auth_;
+  std::unique_ptr<history::Recorder> recorder_;
+  history::RedactOptions redact_;
   IdentityPtr current_identity_;  // of the request being routed (set in Route)
   std::set<std::string> allowed_hosts_;
   bool allowed_any_ = false;

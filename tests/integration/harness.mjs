@@ -366,7 +366,14 @@ function authDefaultEnv(config, env) {
     (typeof config === 'object' && config !== null && 'auth' in config) ||
     'GATEWAY_AUTH_MODE' in env ||
     'OAUTH_ISSUER' in env;
-  return configuresAuth ? {} : { GATEWAY_AUTH_MODE: 'off' };
+  const out = configuresAuth ? {} : { GATEWAY_AUTH_MODE: 'off' };
+  // Each gateway records its history in a database of its own (unless the test chooses one).
+  const configuresHistory =
+    (typeof config === 'string' && /\bhistory\s*:/.test(config)) ||
+    (typeof config === 'object' && config !== null && 'history' in config) ||
+    'HISTORY_DB_DSN' in env;
+  if (!configuresHistory) out.HISTORY_DB_DSN = `sqlite://${path.join(tmpDir('mcpgw-history-'), 'history.db')}`;
+  return out;
 }
 
 /** Runs a gateway process to completion (for configs that must be rejected). */

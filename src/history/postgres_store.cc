@@ -1,0 +1,621 @@
+// The PostgreSQL history store (libpq, synchronous). Every value travels as a query parameter in
+// text format; SQL text is assembled only from the fixed fragments in this file.
+//
+// Several gateways may share one database: an append takes a per-table advisory lock for its
+// transaction, reads the chain head, links its rows after it and inserts them, so all writers
+// extend one chain. (An advisory lock needs no table privilege beyond INSERT and SELECT, so the
+// gateway's role can be denied UPDATE and DELETE on the history.)
+//
+// Connection loss: a call that finds the connection broken, before or during its work, resets it
+// once (PQreset) and tries again; if that fails too, the call fails. When the COMMIT of an append
+// was sent but its answer lost, the batch either landed whole or not at all: the store looks for
+// the batch's last row (same seq, same hash) before deciding to append it again.
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cstring>
+#include <deque>
+#include <limits>
+#include <string_view>
+#include <type_traits>
+
+#include "common/log.h"
+#include "history/chain.h"
+#include "history/stores.h"
+
+namespace mcpgw::history {
+namespace {
+
+struct ConnCloser {
+  void operator()(PGconn* c) const { PQfinish(c); }
+};
+struct ResultCloser {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using ConnPtr = std::unique_ptr<PGconn, ConnCloser>;
+using PgResult = std::unique_ptr<PGresult, ResultCloser>;
+
+// Transaction-level advisory locks: Migrate() across processes, and appends to each table.
+constexpr int64_t kMigrationLockKey = 0x6d63706777000001;
+constexpr int64_t kToolCallsLockKey = 0x6d63706777000002;
+constexpr int64_t kAuditLockKey = 0x6d63706777000003;
+constexpr int kMaxLimit = 1000;
+constexpr int kScanChunk = 1000;
+// PostgreSQL allows at most 65535 parameters per statement: 1000 rows x 28 columns fits.
+constexpr size_t kRowsPerInsert = 1000;
+
+constexpr const char* kToolCallColumns =
+    "seq, ts_start_us, ts_end_us, request_id, trace_id, session_id, subject, roles, tenant, "
+    "client_name, client_version, server, method, target, action, args_redacted, args_sha256, "
+    "decision, decision_id, decision_reasons, http_status, rpc_error_code, is_error, outcome, "
+    "latency_us, result_bytes, prev_hash, row_hash";
+constexpr int kToolCallColumnCount = 28;
+
+constexpr const char* kAuditColumns =
+    "seq, ts_us, kind, subject, request_id, detail, prev_hash, row_hash";
+constexpr int kAuditColumnCount = 8;
+
+// Text-format query parameters. A deque keeps each value (and so each pointer handed to libpq) in
+// place as more are added.
+class Params {
+ public:
+  void Add(std::string_view s) { Push(std::string(s)); }
+  void Add(int64_t v) { Push(std::to_string(v)); }
+  void Add(int v) { Push(std::to_string(v)); }
+
+  int size() const { return static_cast<int>(ptrs_.size()); }
+  const char* const* values() const { return ptrs_.data(); }
+  // The placeholder of the parameter added next: "$<n>".
+  std::string Next() const { return "$" + std::to_string(ptrs_.size() + 1); }
+
+ private:
+  void Push(std::string s) {
+    store_.push_back(std::move(s));
+    ptrs_.push_back(store_.back().c_str());
+  }
+  std::deque<std::string> store_;
+  std::vector<const char*> ptrs_;
+};
+
+int64_t ToInt64(const char* s) {
+  int64_t v = 0;
+  std::from_chars(s, s + std::strlen(s), v);
+  return v;
+}
+
+// Length of the valid UTF-8 sequence at s[i] (as PostgreSQL checks it: no overlong forms, no
+// surrogates, nothing above U+10FFFF), or 0.
+size_t Utf8SequenceLength(std::string_view s, size_t i) {
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = byte(i);
+  if (c >= 0x01 && c < 0x80) return 1;
+  size_t len = 0;
+  unsigned char lo = 0x80, hi = 0xbf;  // allowed range of the second byte
+  if (c >= 0xc2 && c <= 0xdf) {
+    len = 2;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    len = 3;
+    if (c == 0xe0) lo = 0xa0;
+    if (c == 0xed) hi = 0x9f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    len = 4;
+    if (c == 0xf0) lo = 0x90;
+    if (c == 0xf4) hi = 0x8f;
+  } else {
+    return 0;  // NUL, a continuation byte, or a byte that never starts a sequence
+  }
+  if (i + len > s.size() || byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (size_t k = 2; k < len; ++k) {
+    if ((byte(i + k) & 0xc0) != 0x80) return 0;
+  }
+  return len;
+}
+
+// PostgreSQL TEXT holds neither NUL bytes nor (in a UTF8 database) invalid UTF-8, and one such
+// value would fail the whole batch. They become U+FFFD before the row is hashed, so the chain
+// covers exactly what is stored.
+void Scrub(std::string& s) {
+  size_t i = 0;
+  while (i < s.size() && Utf8SequenceLength(s, i) > 0) i += Utf8SequenceLength(s, i);
+  if (i == s.size()) return;  // the common case: nothing to replace
+  std::string out = s.substr(0, i);
+  while (i < s.size()) {
+    size_t len = Utf8SequenceLength(s, i);
+    if (len == 0) {
+      out += "\xef\xbf\xbd";
+      len = 1;
+    } else {
+      out.append(s, i, len);
+    }
+    i += len;
+  }
+  s = std::move(out);
+}
+
+void Scrub(ToolCallRow& r) {
+  for (std::string* f :
+       {&r.request_id, &r.trace_id, &r.session_id, &r.subject, &r.roles, &r.tenant, &r.client_name,
+        &r.client_version, &r.server, &r.method, &r.target, &r.action, &r.args_redacted,
+        &r.args_sha256, &r.decision, &r.decision_id, &r.decision_reasons, &r.outcome}) {
+    Scrub(*f);
+  }
+}
+
+void Scrub(AuditRow& r) {
+  for (std::string* f : {&r.kind, &r.subject, &r.request_id, &r.detail}) Scrub(*f);
+}
+
+void AddRow(const ToolCallRow& r, Params& p) {
+  p.Add(r.seq);
+  p.Add(r.ts_start_us);
+  p.Add(r.ts_end_us);
+  p.Add(r.request_id);
+  p.Add(r.trace_id);
+  p.Add(r.session_id);
+  p.Add(r.subject);
+  p.Add(r.roles);
+  p.Add(r.tenant);
+  p.Add(r.client_name);
+  p.Add(r.client_version);
+  p.Add(r.server);
+  p.Add(r.method);
+  p.Add(r.target);
+  p.Add(r.action);
+  p.Add(r.args_redacted);
+  p.Add(r.args_sha256);
+  p.Add(r.decision);
+  p.Add(r.decision_id);
+  p.Add(r.decision_reasons);
+  p.Add(r.http_status);
+  p.Add(r.rpc_error_code);
+  p.Add(r.is_error ? 1 : 0);
+  p.Add(r.outcome);
+  p.Add(r.latency_us);
+  p.Add(r.result_bytes);
+  p.Add(r.prev_hash);
+  p.Add(r.row_hash);
+}
+
+void AddRow(const AuditRow& r, Params& p) {
+  p.Add(r.seq);
+  p.Add(r.ts_us);
+  p.Add(r.kind);
+  p.Add(r.subject);
+  p.Add(r.request_id);
+  p.Add(r.detail);
+  p.Add(r.prev_hash);
+  p.Add(r.row_hash);
+}
+
+// Reads row `i` of a result whose columns are kToolCallColumns, in order.
+ToolCallRow ReadToolCall(const PGresult* res, int i) {
+  int c = 0;
+  auto text = [&] { return std::string(PQgetvalue(res, i, c++)); };
+  auto int64 = [&] { return ToInt64(PQgetvalue(res, i, c++)); };
+  ToolCallRow r;
+  r.seq = int64();
+  r.ts_start_us = int64();
+  r.ts_end_us = int64();
+  r.request_id = text();
+  r.trace_id = text();
+  r.session_id = text();
+  r.subject = text();
+  r.roles = text();
+  r.tenant = text();
+  r.client_name = text();
+  r.client_version = text();
+  r.server = text();
+  r.method = text();
+  r.target = text();
+  r.action = text();
+  r.args_redacted = text();
+  r.args_sha256 = text();
+  r.decision = text();
+  r.decision_id = text();
+  r.decision_reasons = text();
+  r.http_status = static_cast<int>(int64());
+  r.rpc_error_code = static_cast<int>(int64());
+  r.is_error = int64() != 0;
+  r.outcome = text();
+  r.latency_us = int64();
+  r.result_bytes = int64();
+  r.prev_hash = text();
+  r.row_hash = text();
+  return r;
+}
+
+AuditRow ReadAudit(const PGresult* res, int i) {
+  int c = 0;
+  auto text = [&] { return std::string(PQgetvalue(res, i, c++)); };
+  AuditRow r;
+  r.seq = ToInt64(PQgetvalue(res, i, c++));
+  r.ts_us = ToInt64(PQgetvalue(res, i, c++));
+  r.kind = text();
+  r.subject = text();
+  r.request_id = text();
+  r.detail = text();
+  r.prev_hash = text();
+  r.row_hash = text();
+  return r;
+}
+
+// The per-table facts the generic code below needs.
+template <class Row>
+struct Table;
+template <>
+struct Table<ToolCallRow> {
+  static constexpr const char* kName = "tool_calls";
+  static constexpr const char* kColumns = kToolCallColumns;
+  static constexpr int kColumnCount = kToolCallColumnCount;
+  static constexpr const char* kTimeColumn = "ts_start_us";
+  static constexpr int64_t kLockKey = kToolCallsLockKey;
+  static ToolCallRow Read(const PGresult* res, int i) { return ReadToolCall(res, i); }
+};
+template <>
+struct Table<AuditRow> {
+  static constexpr const char* kName = "audit_events";
+  static constexpr const char* kColumns = kAuditColumns;
+  static constexpr int kColumnCount = kAuditColumnCount;
+  static constexpr const char* kTimeColumn = "ts_us";
+  static constexpr int64_t kLockKey = kAuditLockKey;
+  static AuditRow Read(const PGresult* res, int i) { return ReadAudit(res, i); }
+};
+
+// "INSERT INTO t (cols) VALUES ($1,...,$k),($k+1,...),..." for `rows` rows.
+std::string InsertSql(const char* table, const char* columns, int column_count, size_t rows) {
+  std::string sql = std::string("INSERT INTO ") + table + " (" + columns + ") VALUES ";
+  sql.reserve(sql.size() + rows * (column_count * 7 + 3));
+  int n = 1;
+  for (size_t r = 0; r < rows; ++r) {
+    sql += r == 0 ? "(" : ",(";
+    for (int c = 0; c < column_count; ++c) {
+      if (c > 0) sql += ',';
+      sql += '$';
+      sql += std::to_string(n++);
+    }
+    sql += ')';
+  }
+  return sql;
+}
+
+void LogNotice(void* /*arg*/, const char* message) {
+  // NOTICEs such as "relation already exists, skipping" would otherwise go to stderr.
+  log::Debug("postgres notice", {{"message", std::string_view(message)}});
+}
+
+class PostgresStore : public Store {
+ public:
+  PostgresStore(ConnPtr conn, std::string description)
+      : conn_(std::move(conn)), description_(std::move(description)) {}
+
+  Status Migrate() override {
+    for (const Migration& m : Migrations()) {
+      if (auto st = Run([&] { return ApplyMigration(m); }); !st.ok()) {
+        return MakeError("migration " + m.name + ": " + st.error().message);
+      }
+    }
+    return {};
+  }
+
+  Status AppendToolCalls(std::vector<ToolCallRow>& rows) override { return Append(rows); }
+  Status AppendAudit(std::vector<AuditRow>& rows) override { return Append(rows); }
+
+  Result<std::vector<ToolCallRow>> QueryToolCalls(const Query& q) override {
+    Params p;
+    std::string where = "seq > " + p.Next();
+    p.Add(q.after_seq);
+    AddEquals(where, p, "subject", q.subject);
+    AddEquals(where, p, "server", q.server);
+    AddEquals(where, p, "target", q.target);
+    AddEquals(where, p, "decision", q.decision);
+    AddEquals(where, p, "outcome", q.outcome);
+    AddTimeRange<ToolCallRow>(where, p, q);
+    return Select<ToolCallRow>(where, p, ClampLimit(q.limit));
+  }
+
+  Result<std::vector<AuditRow>> QueryAudit(const Query& q) override {
+    Params p;
+    std::string where = "seq > " + p.Next();
+    p.Add(q.after_seq);
+    AddEquals(where, p, "kind", q.kind);
+    AddEquals(where, p, "subject", q.subject);
+    AddTimeRange<AuditRow>(where, p, q);
+    return Select<AuditRow>(where, p, ClampLimit(q.limit));
+  }
+
+  Result<ChainHead> ToolCallsHead() override {
+    return Run([&] { return Head(Table<ToolCallRow>::kName); });
+  }
+  Result<ChainHead> AuditHead() override {
+    return Run([&] { return Head(Table<AuditRow>::kName); });
+  }
+
+  Status ScanToolCalls(const std::function<bool(const ToolCallRow&)>& fn) override {
+    return Scan<ToolCallRow>(fn);
+  }
+  Status ScanAudit(const std::function<bool(const AuditRow&)>& fn) override {
+    return Scan<AuditRow>(fn);
+  }
+
+  std::string Describe() const override { return description_; }
+
+ private:
+  static int ClampLimit(int limit) { return std::clamp(limit, 1, kMaxLimit); }
+
+  static void AddEquals(std::string& where, Params& p, const char* column,
+                        const std::string& value) {
+    if (value.empty()) return;
+    where += std::string(" AND ") + column + " = " + p.Next();
+    p.Add(value);
+  }
+
+  template <class Row>
+  static void AddTimeRange(std::string& where, Params& p, const Query& q) {
+    if (q.from_us != 0) {
+      where += std::string(" AND ") + Table<Row>::kTimeColumn + " >= " + p.Next();
+      p.Add(q.from_us);
+    }
+    if (q.to_us != 0) {
+      where += std::string(" AND ") + Table<Row>::kTimeColumn + " < " + p.Next();
+      p.Add(q.to_us);
+    }
+  }
+
+  // Runs `op`; when the connection is (or turns out to be) broken, resets it once and runs `op`
+  // again. For writes, `landed` is asked first whether the cut-off attempt committed after all.
+  template <class Op>
+  auto Run(Op&& op, const std::function<Result<bool>()>& landed = nullptr) -> decltype(op()) {
+    bool reset = false;
+    if (PQstatus(conn_.get()) != CONNECTION_OK) {
+      if (auto st = Reset(); !st.ok()) return st.error();
+      reset = true;
+    }
+    auto result = op();
+    if (result.ok() || reset || PQstatus(conn_.get()) != CONNECTION_BAD) return result;
+    if (auto st = Reset(); !st.ok()) {
+      return MakeError(result.error().message + "; " + st.error().message);
+    }
+    if constexpr (std::is_same_v<decltype(op()), Status>) {
+      if (landed) {
+        auto done = landed();
+        if (!done.ok()) return done.error();
+        if (*done) return Status();
+      }
+    }
+    return op();
+  }
+
+  Status Reset() {
+    PQreset(conn_.get());
+    if (PQstatus(conn_.get()) == CONNECTION_OK) {
+      log::Info("history store reconnected", {{"store", description_}});
+      return {};
+    }
+    return MakeError("reconnecting to " + description_ + " failed: " + ErrorText());
+  }
+
+  std::string ErrorText() const {
+    std::string msg = PQerrorMessage(conn_.get());
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    return msg;
+  }
+
+  // One statement; `p` may be null for a parameterless one (several statements are allowed then).
+  Result<PgResult> Exec(const std::string& sql, const Params* p = nullptr) {
+    PgResult res(p == nullptr ? PQexec(conn_.get(), sql.c_str())
+                              : PQexecParams(conn_.get(), sql.c_str(), p->size(), nullptr,
+                                             p->values(), nullptr, nullptr, 0));
+    ExecStatusType status = PQresultStatus(res.get());
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return res;
+    std::string msg = res ? PQresultErrorMessage(res.get()) : ErrorText();
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    if (msg.empty()) msg = ErrorText();
+    return MakeError("postgres: " + msg);
+  }
+
+  Status ExecStatus(const std::string& sql, const Params* p = nullptr) {
+    auto res = Exec(sql, p);
+    if (!res.ok()) return res.error();
+    return {};
+  }
+
+  // Runs `body` between BEGIN and COMMIT; rolls back when it fails. Sets `*commit_sent` when the
+  // COMMIT went out (from then on, a lost connection leaves the outcome unknown).
+  template <class Body>
+  Status InTransaction(Body&& body, bool* commit_sent = nullptr) {
+    if (auto st = ExecStatus("BEGIN"); !st.ok()) return st;
+    Status st = body();
+    if (st.ok()) {
+      if (commit_sent != nullptr) *commit_sent = true;
+      st = ExecStatus("COMMIT");
+    }
+    if (!st.ok() && PQstatus(conn_.get()) == CONNECTION_OK) (void)ExecStatus("ROLLBACK");
+    return st;
+  }
+
+  Status ApplyMigration(const Migration& m) {
+    return InTransaction([&]() -> Status {
+      // Two gateways starting together: the second waits here, then finds the version recorded.
+      if (auto st = Lock(kMigrationLockKey); !st.ok()) return st;
+      if (auto st = ExecStatus(
+              "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+              "name TEXT NOT NULL, applied_at_us BIGINT NOT NULL)");
+          !st.ok()) {
+        return st;
+      }
+      Params version;
+      version.Add(m.version);
+      auto applied = Exec("SELECT 1 FROM schema_migrations WHERE version = $1", &version);
+      if (!applied.ok()) return applied.error();
+      if (PQntuples(applied->get()) > 0) return {};
+
+      if (auto st = ExecStatus(m.sql); !st.ok()) return st;
+      Params record;
+      record.Add(m.version);
+      record.Add(m.name);
+      record.Add(static_cast<int64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count()));
+      return ExecStatus(
+          "INSERT INTO schema_migrations (version, name, applied_at_us) VALUES ($1, $2, $3)",
+          &record);
+    });
+  }
+
+  Status Lock(int64_t key) {
+    Params p;
+    p.Add(key);
+    return ExecStatus("SELECT pg_advisory_xact_lock($1::bigint)", &p);
+  }
+
+  template <class Row>
+  Status Append(std::vector<Row>& rows) {
+    if (rows.empty()) return {};
+    for (Row& r : rows) Scrub(r);
+    bool commit_sent = false;
+    auto attempt = [&] {
+      commit_sent = false;
+      return InTransaction(
+          [&]() -> Status {
+            if (auto st = Lock(Table<Row>::kLockKey); !st.ok()) return st;
+            auto head = Head(Table<Row>::kName);
+            if (!head.ok()) return head.error();
+            for (Row& r : rows) Link(r, *head);
+            for (size_t begin = 0; begin < rows.size(); begin += kRowsPerInsert) {
+              size_t end = std::min(rows.size(), begin + kRowsPerInsert);
+              Params p;
+              for (size_t i = begin; i < end; ++i) AddRow(rows[i], p);
+              std::string sql = InsertSql(Table<Row>::kName, Table<Row>::kColumns,
+                                          Table<Row>::kColumnCount, end - begin);
+              if (auto st = ExecStatus(sql, &p); !st.ok()) return st;
+            }
+            return {};
+          },
+          &commit_sent);
+    };
+    auto landed = [&]() -> Result<bool> {
+      if (!commit_sent) return false;
+      Params p;
+      p.Add(rows.back().seq);
+      auto res =
+          Exec(std::string("SELECT row_hash FROM ") + Table<Row>::kName + " WHERE seq = $1", &p);
+      if (!res.ok()) return res.error();
+      return PQntuples(res->get()) == 1 && rows.back().row_hash == PQgetvalue(res->get(), 0, 0);
+    };
+    Status st = Run(attempt, landed);
+    if (!st.ok()) {
+      return MakeError(std::string("appending ") + std::to_string(rows.size()) + " rows to " +
+                       Table<Row>::kName + ": " + st.error().message);
+    }
+    return {};
+  }
+
+  template <class Row>
+  Result<std::vector<Row>> Select(const std::string& where, const Params& p, int limit) {
+    std::string sql = std::string("SELECT ") + Table<Row>::kColumns + " FROM " + Table<Row>::kName +
+                      " WHERE " + where + " ORDER BY seq LIMIT " + std::to_string(limit);
+    return Run([&]() -> Result<std::vector<Row>> {
+      auto res = Exec(sql, &p);
+      if (!res.ok()) return res.error();
+      std::vector<Row> out;
+      int n = PQntuples(res->get());
+      out.reserve(static_cast<size_t>(n));
+      for (int i = 0; i < n; ++i) out.push_back(Table<Row>::Read(res->get(), i));
+      return out;
+    });
+  }
+
+  // The last row of `table` (no retry: callers run it through Run() or inside a transaction).
+  Result<ChainHead> Head(const char* table) {
+    auto res =
+        Exec(std::string("SELECT seq, row_hash FROM ") + table + " ORDER BY seq DESC LIMIT 1");
+    if (!res.ok()) return res.error();
+    ChainHead head;
+    if (PQntuples(res->get()) == 1) {
+      head.seq = ToInt64(PQgetvalue(res->get(), 0, 0));
+      head.row_hash = PQgetvalue(res->get(), 0, 1);
+    }
+    return head;
+  }
+
+  // Keyset pagination: each chunk is its own short query, so no transaction stays open while
+  // `fn` runs, and a connection reset in between loses nothing.
+  template <class Row>
+  Status Scan(const std::function<bool(const Row&)>& fn) {
+    int64_t after = std::numeric_limits<int64_t>::min();
+    for (;;) {
+      Params p;
+      p.Add(after);
+      auto chunk = Select<Row>("seq > $1", p, kScanChunk);
+      if (!chunk.ok()) return chunk.error();
+      for (const Row& r : *chunk) {
+        if (!fn(r)) return {};
+      }
+      if (chunk->size() < static_cast<size_t>(kScanChunk)) return {};
+      after = chunk->back().seq;
+    }
+  }
+
+  ConnPtr conn_;
+  const std::string description_;
+};
+
+// "postgresql://user@host:port/db" from the parsed connection string: no password, no options.
+std::string Describe(const PQconninfoOption* options) {
+  std::string user, host, hostaddr, port, db;
+  for (const PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr) continue;
+    std::string_view k = o->keyword;
+    if (k == "user") user = o->val;
+    if (k == "host") host = o->val;
+    if (k == "hostaddr") hostaddr = o->val;
+    if (k == "port") port = o->val;
+    if (k == "dbname") db = o->val;
+  }
+  if (host.empty()) host = hostaddr;
+  std::string out = "postgresql://";
+  if (!user.empty()) out += user + "@";
+  out += host;
+  if (!port.empty()) out += ":" + port;
+  out += "/" + db;
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& conninfo) {
+  char* parse_error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &parse_error);
+  if (options == nullptr) {
+    // libpq's message may quote the offending part, which can be the password: leave it out.
+    PQfreemem(parse_error);
+    return MakeError(
+        "HISTORY_DB_DSN is not a valid PostgreSQL connection URI "
+        "(postgresql://user:password@host:5432/db?sslmode=...)");
+  }
+  std::string description = Describe(options);
+  PQconninfoFree(options);
+
+  // Defaults that the DSN's own parameters override (they are expanded in place of dbname).
+  const char* const keywords[] = {"connect_timeout", "client_encoding", "fallback_application_name",
+                                  "dbname", nullptr};
+  const char* const values[] = {"10", "UTF8", "mcpgw", conninfo.c_str(), nullptr};
+  ConnPtr conn(PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
+  if (conn == nullptr) return MakeError("postgres: out of memory");
+  if (PQstatus(conn.get()) != CONNECTION_OK) {
+    std::string msg = PQerrorMessage(conn.get());
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    return MakeError("connecting to " + description + ": " + msg);
+  }
+  PQsetNoticeProcessor(conn.get(), LogNotice, nullptr);
+  if (const char* enc = PQparameterStatus(conn.get(), "server_encoding");
+      enc != nullptr && std::string_view(enc) != "UTF8") {
+    log::Warn("history database is not UTF8: values it cannot represent will fail appends",
+              {{"store", description}, {"server_encoding", std::string_view(enc)}});
+  }
+  return std::unique_ptr<Store>(new PostgresStore(std::move(conn), std::move(description)));
+}
+
+}  // namespace mcpgw::history

@@ -1,0 +1,62 @@
+// Records tool calls and audit events without putting the database on the request path: rows go
+// into a bounded queue, a writer thread commits them in batches (group commit), and the caller is
+// told on the loop thread when its row is durable.
+//
+// Durability: in kSync (the default) a call's response waits for its row, so a gateway killed at
+// any moment has recorded every call it answered. kAsync answers at once and counts the rows that
+// were queued but not yet written (`at_risk`). When the database fails, batches are retried with
+// backoff, in order; when the queue is full, Record() returns false and the gateway refuses the
+// call rather than lose its record.
+// Thread-safety: Record/Audit/Query*/Stop are called on the loop thread; callbacks run there.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/result.h"
+#include "history/store.h"
+#include "io/loop.h"
+
+namespace mcpgw::history {
+
+enum class Durability { kSync, kAsync };
+
+struct RecorderOptions {
+  std::string dsn = "sqlite:///data/history.db";
+  Durability durability = Durability::kSync;
+  size_t max_queue = 100000;  // rows waiting (tool calls + audit)
+  size_t max_batch = 500;
+};
+
+struct RecorderStats {
+  uint64_t written = 0;
+  uint64_t batches = 0;
+  uint64_t failed_attempts = 0;  // batch attempts that the database refused (retried)
+  uint64_t refused = 0;          // Record() calls refused because the queue was full
+  size_t queued = 0;
+  std::string last_error;
+};
+
+class Recorder {
+ public:
+  virtual ~Recorder() = default;
+  // `durable` runs on the loop thread once the row is committed (kSync), or at once (kAsync).
+  // Returns false, without calling `durable`, when the queue is full.
+  virtual bool Record(ToolCallRow row, std::function<void()> durable) = 0;
+  virtual bool Audit(AuditRow row) = 0;
+  virtual void QueryToolCalls(Query q,
+                              std::function<void(Result<std::vector<ToolCallRow>>)> done) = 0;
+  virtual void QueryAudit(Query q, std::function<void(Result<std::vector<AuditRow>>)> done) = 0;
+  // Writes everything queued, then stops the writer thread (blocks).
+  virtual void Stop() = 0;
+  virtual RecorderStats stats() const = 0;
+  // False when the queue is full: new calls should be refused before they run.
+  virtual bool Accepting() const = 0;
+  virtual Durability durability() const = 0;
+};
+
+// Opens the store, applies migrations and starts the writer thread.
+Result<std::unique_ptr<Recorder>> StartRecorder(io::Loop& loop, const RecorderOptions& options);
+
+}  // namespace mcpgw::history

@@ -1,0 +1,96 @@
+// The history store: one interface, two implementations (SQLite, the embedded default, and
+// PostgreSQL for production), chosen by HISTORY_DB_DSN:
+//   sqlite:///absolute/path.db   sqlite://relative/path.db
+//   postgresql://user:pass@host:5432/db?sslmode=...
+//
+// Appends are one transaction per batch, and link the rows into the table's hash chain (seq,
+// prev_hash, row_hash; see chain.h) inside that transaction, under the database's write lock, so
+// several writers (gateway replicas sharing one PostgreSQL) extend a single verifiable chain.
+// Thread-safety: a Store is used by one thread at a time (the history writer's); it may block.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace mcpgw::history {
+
+struct ToolCallRow {
+  int64_t seq = 0;
+  int64_t ts_start_us = 0;
+  int64_t ts_end_us = 0;
+  std::string request_id, trace_id, session_id, subject;
+  std::string roles = "[]";  // JSON array
+  std::string tenant, client_name, client_version, server, method, target, action;
+  std::string args_redacted = "{}";  // JSON object
+  std::string args_sha256;
+  std::string decision, decision_id;
+  std::string decision_reasons = "[]";  // JSON array
+  int http_status = 0;
+  int rpc_error_code = 0;
+  bool is_error = false;
+  std::string outcome;
+  int64_t latency_us = 0;
+  int64_t result_bytes = 0;
+  std::string prev_hash, row_hash;
+};
+
+struct AuditRow {
+  int64_t seq = 0;
+  int64_t ts_us = 0;
+  std::string kind, subject, request_id;
+  std::string detail = "{}";  // JSON object
+  std::string prev_hash, row_hash;
+};
+
+// Filters for reading history. Empty strings mean "any". Results are in seq order, starting
+// after `after_seq` (the cursor), at most `limit` rows. Filter values are always bound as
+// parameters, never spliced into SQL.
+struct Query {
+  std::string subject, server, target, decision, outcome, kind;
+  int64_t from_us = 0;  // ts >= from_us (0: no bound)
+  int64_t to_us = 0;    // ts <  to_us (0: no bound)
+  int64_t after_seq = 0;
+  int limit = 100;
+};
+
+struct ChainHead {
+  int64_t seq = 0;       // 0 when the table is empty
+  std::string row_hash;  // "" when empty
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  // Applies the migrations that are not applied yet (idempotent).
+  virtual Status Migrate() = 0;
+  // Sets seq/prev_hash/row_hash of `rows` (whatever they held) and inserts them.
+  virtual Status AppendToolCalls(std::vector<ToolCallRow>& rows) = 0;
+  virtual Status AppendAudit(std::vector<AuditRow>& rows) = 0;
+  virtual Result<std::vector<ToolCallRow>> QueryToolCalls(const Query& q) = 0;
+  virtual Result<std::vector<AuditRow>> QueryAudit(const Query& q) = 0;
+  virtual Result<ChainHead> ToolCallsHead() = 0;
+  virtual Result<ChainHead> AuditHead() = 0;
+  // Every row in seq order, for verification. Stops early when `fn` returns false.
+  virtual Status ScanToolCalls(const std::function<bool(const ToolCallRow&)>& fn) = 0;
+  virtual Status ScanAudit(const std::function<bool(const AuditRow&)>& fn) = 0;
+  virtual std::string Describe() const = 0;  // for logs, without the password
+};
+
+// Opens (and creates, for SQLite) the store named by `dsn`.
+Result<std::unique_ptr<Store>> OpenStore(const std::string& dsn);
+
+// The migration files, in order (embedded at build time from services/storage/migrations/).
+struct Migration {
+  int version;
+  std::string name;
+  std::string sql;
+};
+const std::vector<Migration>& Migrations();
+
+}  // namespace mcpgw::history
