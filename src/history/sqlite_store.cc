@@ -327,7 +327,10 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
     if (sqlite3_exec(db, pragma, nullptr, nullptr, &err) != SQLITE_OK) {
       std::string msg = err ? err : "?";
       sqlite3_free(err);
-      return MakeError("history database " + path + ": " + msg);
+      std::string what = "history database " + path;
+      what += ": ";
+      what += msg;
+      return MakeError(what);
     }
   }
   return std::unique_ptr<Store>(std::move(store));
