@@ -128,6 +128,7 @@ void BM_Append(benchmark::State& state, const std::string& kind) {
   Store* store = OpenBenchStore(kind, state);
   if (store == nullptr) return;
   std::vector<Row> batch;
+  batch.reserve(kBatch);
   for (int i = 0; i < kBatch; ++i) batch.push_back(Make(i));
   for (auto _ : state) {
     // The store overwrites seq and the hashes; every other field stays as built.

@@ -5,6 +5,7 @@
 #   direct:   bench/lib/stdio_probe.py drives the echo server over stdio, one call at a time
 #   mcpgw:    wrk -c1 sends tools/call through build/mcpgw (auth off) to the same echo server
 #   mcpgw+oauth: the same through a second gateway with OAuth on (RS256 JWT, verified then cached)
+#   mcpgw+history sync / async: history recording on (SQLite in a temp dir), both durability modes
 # Prints p50/p99 of each and the differences. DURATION (seconds, default 8), ROUNDS (default 3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,7 +51,7 @@ run_wrk() {
   echo "$(echo "$out" | awk '$1=="50%"{print $2}' | to_us) $(echo "$out" | awk '$1=="99%"{print $2}' | to_us)"
 }
 
-PLAIN=$(free_port); OAUTH=$(free_port); ISSUER_PORT=$(free_port)
+PLAIN=$(free_port); OAUTH=$(free_port); ISSUER_PORT=$(free_port); HSYNC=$(free_port); HASYNC=$(free_port)
 ISSUER="http://127.0.0.1:$ISSUER_PORT"; AUDIENCE="http://127.0.0.1:$OAUTH/mcp"
 node tests/tools/jwks-issuer.mjs "$ISSUER_PORT" "$ISSUER" "$AUDIENCE" >"$TMP/token" 2>"$TMP/issuer.log" &
 PIDS+=($!)
@@ -60,15 +61,22 @@ start_gateway plain "$PLAIN" "auth: {mode: off}
 history: {enabled: false}"
 start_gateway oauth "$OAUTH" "history: {enabled: false}
 auth: {issuer: \"$ISSUER\", audience: \"$AUDIENCE\", jwks_uri: \"$ISSUER/jwks\", required_scopes: [mcp:read]}"
+start_gateway hsync "$HSYNC" "auth: {mode: off}
+history: {dsn: \"sqlite://$TMP/sync.db\", durability: sync}"
+start_gateway hasync "$HASYNC" "auth: {mode: off}
+history: {dsn: \"sqlite://$TMP/async.db\", durability: async}"
 S_PLAIN=$(open_session "$PLAIN"); S_OAUTH=$(open_session "$OAUTH" "$TOKEN")
-[[ -n "$S_PLAIN" && -n "$S_OAUTH" ]] || { echo "overhead.sh: no session"; cat "$TMP"/*.log; exit 1; }
+S_HSYNC=$(open_session "$HSYNC"); S_HASYNC=$(open_session "$HASYNC")
+[[ -n "$S_PLAIN" && -n "$S_OAUTH" && -n "$S_HSYNC" && -n "$S_HASYNC" ]] || { echo "overhead.sh: no session"; cat "$TMP"/*.log; exit 1; }
 
-echo "| round | direct p50 / p99 | mcpgw p50 / p99 | mcpgw+oauth p50 / p99 | added by mcpgw p50 / p99 | added by oauth p50 |"
-echo "|---|---|---|---|---|---|"
+echo "| round | direct p50 / p99 | mcpgw p50 / p99 | +oauth p50 / p99 | +history sync p50 / p99 | +history async p50 / p99 | added by mcpgw p50 / p99 | by oauth p50 | by history sync p50 | by history async p50 |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for r in $(seq "$ROUNDS"); do
   d=$(python3 bench/lib/stdio_probe.py "$DURATION" bench/lib/echo_server.py)
   read -r dp50 dp99 < <(python3 -c "import json,sys; j=json.loads(sys.argv[1]); print(round(j['p50_us']), round(j['p99_us']))" "$d")
   read -r gp50 gp99 < <(run_wrk "$PLAIN" "$S_PLAIN" "")
   read -r ap50 ap99 < <(run_wrk "$OAUTH" "$S_OAUTH" "$TOKEN")
-  echo "| $r | $dp50 / $dp99 µs | ${gp50%.*} / ${gp99%.*} µs | ${ap50%.*} / ${ap99%.*} µs | $((${gp50%.*} - dp50)) / $((${gp99%.*} - dp99)) µs | $((${ap50%.*} - ${gp50%.*})) µs |"
+  read -r sp50 sp99 < <(run_wrk "$HSYNC" "$S_HSYNC" "")
+  read -r yp50 yp99 < <(run_wrk "$HASYNC" "$S_HASYNC" "")
+  echo "| $r | $dp50 / $dp99 µs | ${gp50%.*} / ${gp99%.*} µs | ${ap50%.*} / ${ap99%.*} µs | ${sp50%.*} / ${sp99%.*} µs | ${yp50%.*} / ${yp99%.*} µs | $((${gp50%.*} - dp50)) / $((${gp99%.*} - dp99)) µs | $((${ap50%.*} - ${gp50%.*})) µs | $((${sp50%.*} - ${gp50%.*})) µs | $((${yp50%.*} - ${gp50%.*})) µs |"
 done

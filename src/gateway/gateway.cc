@@ -208,6 +208,21 @@ class GatewayImpl : public Gateway {
                                                           {"remote", shared_req->remote_ip},
                                                           {"status", auth_->Status(o)},
                                                           {"reason", o.description}});
+                        // A missing token is how every MCP login starts; failures of a presented token are
+            // security events for the audit trail.
+            if (recorder_ && o.failure != auth::Failure::kMissing) {
+              history::AuditRow a;
+              a.ts_us = WallMicros();
+              a.kind = "auth_failure";
+              a.request_id = std::string(shared_req->header("x-request-id"));
+              json::object d;
+              d["path"] = shared_req->path();
+              d["status"] = auth_->Status(o);
+              d["reason"] = o.description;
+              d["remote"] = shared_req->remote_ip;
+              a.detail = json::Serialize(d);
+              recorder_->Audit(std::move(a));
+            }
             return res->Send(auth_->Status(o), auth_->Challenge(o), auth_->ErrorBody(o));
           }
           Route(std::move(*shared_req), res, std::move(o.identity));

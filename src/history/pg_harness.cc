@@ -180,9 +180,10 @@ Status PgHarness::InitDataDir() {
   std::error_code ec;
   if (!cached.empty() && fs::exists(cached + "/PG_VERSION", ec)) {
     fs::copy(cached, data_dir_, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
-    if (ec) return MakeError("copying " + cached + " to " + data_dir_ + ": " + ec.message());
-    if (run_uid_ >= 0) return ChownTree(data_dir_, run_uid_, run_gid_);
-    return {};
+    if (!ec) return run_uid_ >= 0 ? ChownTree(data_dir_, run_uid_, run_gid_) : Status();
+    // Unreadable (another user's cache, say): initdb as if there were none.
+    fs::remove_all(data_dir_, ec);
+    cached.clear();
   }
 
   std::vector<std::string> args{"-D", data_dir_, "--no-sync"};

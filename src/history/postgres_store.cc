@@ -1,5 +1,7 @@
 // The PostgreSQL history store (libpq, synchronous). Every value travels as a query parameter in
-// text format; SQL text is assembled only from the fixed fragments in this file.
+// text format; SQL text is assembled only from the fixed fragments in this file. A batch is one
+// INSERT ... SELECT FROM unnest() with one array parameter per column: a small statement to parse
+// whatever the batch size, and no prepared state to lose on a reconnect or behind a pooler.
 //
 // Several gateways may share one database: an append takes a per-table advisory lock for its
 // transaction, reads the chain head, links its rows after it and inserts them, so all writers
@@ -43,24 +45,39 @@ constexpr int64_t kToolCallsLockKey = 0x6d63706777000002;
 constexpr int64_t kAuditLockKey = 0x6d63706777000003;
 constexpr int kMaxLimit = 1000;
 constexpr int kScanChunk = 1000;
-// PostgreSQL allows at most 65535 parameters per statement: 1000 rows x 28 columns fits.
-constexpr size_t kRowsPerInsert = 1000;
 
 constexpr const char* kToolCallColumns =
     "seq, ts_start_us, ts_end_us, request_id, trace_id, session_id, subject, roles, tenant, "
     "client_name, client_version, server, method, target, action, args_redacted, args_sha256, "
     "decision, decision_id, decision_reasons, http_status, rpc_error_code, is_error, outcome, "
     "latency_us, result_bytes, prev_hash, row_hash";
-constexpr int kToolCallColumnCount = 28;
+// Their types, in the same order (for the unnest() that inserts a batch).
+constexpr const char* kToolCallTypes[] = {
+    "bigint",  "bigint",  "bigint",   "text", "text",   "text",   "text", "text", "text", "text",
+    "text",    "text",    "text",     "text", "text",   "text",   "text", "text", "text", "text",
+    "integer", "integer", "smallint", "text", "bigint", "bigint", "text", "text"};
 
 constexpr const char* kAuditColumns =
     "seq, ts_us, kind, subject, request_id, detail, prev_hash, row_hash";
-constexpr int kAuditColumnCount = 8;
+constexpr const char* kAuditTypes[] = {"bigint", "bigint", "text", "text",
+                                       "text",   "text",   "text", "text"};
+
+constexpr size_t CountColumns(std::string_view list) {
+  return static_cast<size_t>(std::count(list.begin(), list.end(), ',')) + 1;
+}
+static_assert(CountColumns(kToolCallColumns) == std::size(kToolCallTypes));
+static_assert(CountColumns(kAuditColumns) == std::size(kAuditTypes));
 
 // Text-format query parameters. A deque keeps each value (and so each pointer handed to libpq) in
 // place as more are added.
 class Params {
  public:
+  Params() = default;
+  Params(const Params&) = delete;  // ptrs_ point into store_
+  Params& operator=(const Params&) = delete;
+  Params(Params&&) = default;  // moving a deque keeps its elements where they are
+  Params& operator=(Params&&) = default;
+
   void Add(std::string_view s) { Push(std::string(s)); }
   void Add(int64_t v) { Push(std::to_string(v)); }
   void Add(int v) { Push(std::to_string(v)); }
@@ -78,6 +95,52 @@ class Params {
   std::deque<std::string> store_;
   std::vector<const char*> ptrs_;
 };
+
+// One PostgreSQL array literal per column ("{1,2}", "{\"a\",\"b\"}"), filled row by row, so a
+// whole batch travels as one parameter per column.
+class ColumnArrays {
+ public:
+  explicit ColumnArrays(size_t columns) : arrays_(columns, "{") {}
+  void Add(std::string_view s) {
+    std::string& a = Next();
+    a += '"';
+    for (char ch : s) {
+      if (ch == '"' || ch == '\\') a += '\\';
+      a += ch;
+    }
+    a += '"';
+  }
+  void Add(int64_t v) { Next() += std::to_string(v); }
+  void Add(int v) { Next() += std::to_string(v); }
+  Params Finish() {
+    Params p;
+    for (std::string& a : arrays_) {
+      a += '}';
+      p.Add(a);
+    }
+    return p;
+  }
+
+ private:
+  std::string& Next() {
+    std::string& a = arrays_[column_];
+    if (rows_ > 0) a += ',';
+    if (++column_ == arrays_.size()) {
+      column_ = 0;
+      ++rows_;
+    }
+    return a;
+  }
+  std::vector<std::string> arrays_;
+  size_t column_ = 0;
+  size_t rows_ = 0;
+};
+
+std::string Trimmed(const char* message) {
+  std::string msg = message != nullptr ? message : "";
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  return msg;
+}
 
 int64_t ToInt64(const char* s) {
   int64_t v = 0;
@@ -118,7 +181,7 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
 // covers exactly what is stored.
 void Scrub(std::string& s) {
   size_t i = 0;
-  while (i < s.size() && Utf8SequenceLength(s, i) > 0) i += Utf8SequenceLength(s, i);
+  for (size_t len = 0; i < s.size() && (len = Utf8SequenceLength(s, i)) > 0;) i += len;
   if (i == s.size()) return;  // the common case: nothing to replace
   std::string out = s.substr(0, i);
   while (i < s.size()) {
@@ -147,7 +210,8 @@ void Scrub(AuditRow& r) {
   for (std::string* f : {&r.kind, &r.subject, &r.request_id, &r.detail}) Scrub(*f);
 }
 
-void AddRow(const ToolCallRow& r, Params& p) {
+template <class Sink>
+void AddRow(const ToolCallRow& r, Sink& p) {
   p.Add(r.seq);
   p.Add(r.ts_start_us);
   p.Add(r.ts_end_us);
@@ -178,7 +242,8 @@ void AddRow(const ToolCallRow& r, Params& p) {
   p.Add(r.row_hash);
 }
 
-void AddRow(const AuditRow& r, Params& p) {
+template <class Sink>
+void AddRow(const AuditRow& r, Sink& p) {
   p.Add(r.seq);
   p.Add(r.ts_us);
   p.Add(r.kind);
@@ -248,7 +313,7 @@ template <>
 struct Table<ToolCallRow> {
   static constexpr const char* kName = "tool_calls";
   static constexpr const char* kColumns = kToolCallColumns;
-  static constexpr int kColumnCount = kToolCallColumnCount;
+  static constexpr const auto& kTypes = kToolCallTypes;
   static constexpr const char* kTimeColumn = "ts_start_us";
   static constexpr int64_t kLockKey = kToolCallsLockKey;
   static ToolCallRow Read(const PGresult* res, int i) { return ReadToolCall(res, i); }
@@ -257,26 +322,24 @@ template <>
 struct Table<AuditRow> {
   static constexpr const char* kName = "audit_events";
   static constexpr const char* kColumns = kAuditColumns;
-  static constexpr int kColumnCount = kAuditColumnCount;
+  static constexpr const auto& kTypes = kAuditTypes;
   static constexpr const char* kTimeColumn = "ts_us";
   static constexpr int64_t kLockKey = kAuditLockKey;
   static AuditRow Read(const PGresult* res, int i) { return ReadAudit(res, i); }
 };
 
-// "INSERT INTO t (cols) VALUES ($1,...,$k),($k+1,...),..." for `rows` rows.
-std::string InsertSql(const char* table, const char* columns, int column_count, size_t rows) {
-  std::string sql = std::string("INSERT INTO ") + table + " (" + columns + ") VALUES ";
-  sql.reserve(sql.size() + rows * (column_count * 7 + 3));
-  int n = 1;
-  for (size_t r = 0; r < rows; ++r) {
-    sql += r == 0 ? "(" : ",(";
-    for (int c = 0; c < column_count; ++c) {
-      if (c > 0) sql += ',';
-      sql += '$';
-      sql += std::to_string(n++);
+// "INSERT INTO t (cols) SELECT * FROM unnest($1::type[], ...)": one parameter per column, whatever
+// the batch size, so the statement stays small to parse and plan.
+template <class Row>
+const std::string& InsertSql() {
+  static const std::string sql = [] {
+    std::string out = std::string("INSERT INTO ") + Table<Row>::kName + " (" +
+                      Table<Row>::kColumns + ") SELECT * FROM unnest(";
+    for (size_t i = 0; i < std::size(Table<Row>::kTypes); ++i) {
+      out += (i == 0 ? "$" : ", $") + std::to_string(i + 1) + "::" + Table<Row>::kTypes[i] + "[]";
     }
-    sql += ')';
-  }
+    return out + ")";
+  }();
   return sql;
 }
 
@@ -353,11 +416,11 @@ class PostgresStore : public Store {
 
   template <class Row>
   static void AddTimeRange(std::string& where, Params& p, const Query& q) {
-    if (q.from_us != 0) {
+    if (q.from_us > 0) {
       where += std::string(" AND ") + Table<Row>::kTimeColumn + " >= " + p.Next();
       p.Add(q.from_us);
     }
-    if (q.to_us != 0) {
+    if (q.to_us > 0) {
       where += std::string(" AND ") + Table<Row>::kTimeColumn + " < " + p.Next();
       p.Add(q.to_us);
     }
@@ -396,11 +459,7 @@ class PostgresStore : public Store {
     return MakeError("reconnecting to " + description_ + " failed: " + ErrorText());
   }
 
-  std::string ErrorText() const {
-    std::string msg = PQerrorMessage(conn_.get());
-    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-    return msg;
-  }
+  std::string ErrorText() const { return Trimmed(PQerrorMessage(conn_.get())); }
 
   // One statement; `p` may be null for a parameterless one (several statements are allowed then).
   Result<PgResult> Exec(const std::string& sql, const Params* p = nullptr) {
@@ -409,8 +468,7 @@ class PostgresStore : public Store {
                                              p->values(), nullptr, nullptr, 0));
     ExecStatusType status = PQresultStatus(res.get());
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return res;
-    std::string msg = res ? PQresultErrorMessage(res.get()) : ErrorText();
-    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    std::string msg = res ? Trimmed(PQresultErrorMessage(res.get())) : "";
     if (msg.empty()) msg = ErrorText();
     return MakeError("postgres: " + msg);
   }
@@ -483,15 +541,10 @@ class PostgresStore : public Store {
             auto head = Head(Table<Row>::kName);
             if (!head.ok()) return head.error();
             for (Row& r : rows) Link(r, *head);
-            for (size_t begin = 0; begin < rows.size(); begin += kRowsPerInsert) {
-              size_t end = std::min(rows.size(), begin + kRowsPerInsert);
-              Params p;
-              for (size_t i = begin; i < end; ++i) AddRow(rows[i], p);
-              std::string sql = InsertSql(Table<Row>::kName, Table<Row>::kColumns,
-                                          Table<Row>::kColumnCount, end - begin);
-              if (auto st = ExecStatus(sql, &p); !st.ok()) return st;
-            }
-            return {};
+            ColumnArrays arrays(std::size(Table<Row>::kTypes));
+            for (const Row& r : rows) AddRow(r, arrays);
+            Params p = arrays.Finish();
+            return ExecStatus(InsertSql<Row>(), &p);
           },
           &commit_sent);
     };
@@ -512,10 +565,12 @@ class PostgresStore : public Store {
     return {};
   }
 
+  // Rows matching `where` (whose values are in `p`), in seq order, at most `limit`.
   template <class Row>
-  Result<std::vector<Row>> Select(const std::string& where, const Params& p, int limit) {
+  Result<std::vector<Row>> Select(const std::string& where, Params& p, int limit) {
     std::string sql = std::string("SELECT ") + Table<Row>::kColumns + " FROM " + Table<Row>::kName +
-                      " WHERE " + where + " ORDER BY seq LIMIT " + std::to_string(limit);
+                      " WHERE " + where + " ORDER BY seq LIMIT " + p.Next();
+    p.Add(limit);
     return Run([&]() -> Result<std::vector<Row>> {
       auto res = Exec(sql, &p);
       if (!res.ok()) return res.error();
@@ -563,7 +618,7 @@ class PostgresStore : public Store {
 };
 
 // "postgresql://user@host:port/db" from the parsed connection string: no password, no options.
-std::string Describe(const PQconninfoOption* options) {
+std::string Description(const PQconninfoOption* options) {
   std::string user, host, hostaddr, port, db;
   for (const PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
     if (o->val == nullptr) continue;
@@ -595,7 +650,7 @@ Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& conninfo) {
         "HISTORY_DB_DSN is not a valid PostgreSQL connection URI "
         "(postgresql://user:password@host:5432/db?sslmode=...)");
   }
-  std::string description = Describe(options);
+  std::string description = Description(options);
   PQconninfoFree(options);
 
   // Defaults that the DSN's own parameters override (they are expanded in place of dbname).
@@ -605,9 +660,7 @@ Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& conninfo) {
   ConnPtr conn(PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
   if (conn == nullptr) return MakeError("postgres: out of memory");
   if (PQstatus(conn.get()) != CONNECTION_OK) {
-    std::string msg = PQerrorMessage(conn.get());
-    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-    return MakeError("connecting to " + description + ": " + msg);
+    return MakeError("connecting to " + description + ": " + Trimmed(PQerrorMessage(conn.get())));
   }
   PQsetNoticeProcessor(conn.get(), LogNotice, nullptr);
   if (const char* enc = PQparameterStatus(conn.get(), "server_encoding");

@@ -232,9 +232,9 @@ class SqliteStore : public Store {
       *cached = std::move(s).value();
     }
     // BEGIN IMMEDIATE takes SQLite's write lock: no other writer (process) can append between
-    // reading the head and committing.
-    if (Status s = Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
-    auto head = Head(table);
+    // reading the head and committing. The statements of this hot path are prepared once.
+    if (Status s = Step(&begin_, "BEGIN IMMEDIATE"); !s.ok()) return s;
+    auto head = CachedHead(table);
     if (!head.ok()) return Rollback(head.error());
     for (auto& r : rows) {
       Link(r, *head);
@@ -249,7 +249,41 @@ class SqliteStore : public Store {
       }
     }
     sqlite3_reset(cached->get());
-    return Exec("COMMIT");
+    return Step(&commit_, "COMMIT");
+  }
+
+  // Runs a cached parameterless statement (BEGIN/COMMIT).
+  Status Step(Stmt* cached, const char* sql) {
+    if (!*cached) {
+      auto st = Prepare(sql);
+      if (!st.ok()) return st.error();
+      *cached = std::move(st).value();
+    }
+    int rc = sqlite3_step(cached->get());
+    sqlite3_reset(cached->get());
+    if (rc != SQLITE_DONE) return LastError(sql);
+    return {};
+  }
+
+  Result<ChainHead> CachedHead(const char* table) {
+    bool calls = std::string_view(table) == "tool_calls";
+    Stmt* cached = calls ? &head_calls_ : &head_audit_;
+    if (!*cached) {
+      auto st =
+          Prepare(std::string("SELECT seq, row_hash FROM ") + table + " ORDER BY seq DESC LIMIT 1");
+      if (!st.ok()) return st.error();
+      *cached = std::move(st).value();
+    }
+    ChainHead h;
+    int rc = sqlite3_step(cached->get());
+    if (rc == SQLITE_ROW) {
+      h.seq = sqlite3_column_int64(cached->get(), 0);
+      h.row_hash = Text(cached->get(), 1);
+      rc = SQLITE_DONE;
+    }
+    sqlite3_reset(cached->get());
+    if (rc != SQLITE_DONE) return LastError("head");
+    return h;
   }
 
   template <class Row, class Read>
@@ -303,7 +337,7 @@ class SqliteStore : public Store {
 
   std::unique_ptr<sqlite3, DbDeleter> db_;
   std::string path_;
-  Stmt insert_call_, insert_audit_;
+  Stmt insert_call_, insert_audit_, begin_, commit_, head_calls_, head_audit_;
 };
 
 }  // namespace

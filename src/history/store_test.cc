@@ -290,6 +290,10 @@ TEST_P(StoreTest, ReadsBackEveryFieldExactly) {
   odd.ts_start_us = -1;  // before the epoch: still a number, not a bound
   odd.ts_end_us = INT64_MAX;
   odd.subject = "ünïcødé ✓ 𝄞 «ß» 日本語";
+  odd.tenant = "NULL";  // a word, not a missing value
+  odd.client_name = "{a,b},\"c\"";
+  odd.client_version = " padded ";
+  odd.decision_id = "\\";
   odd.roles = R"(["a\"b","c\\d"])";
   odd.args_redacted = "{\"multi\":\"line\\nwith\\ttabs\"}\n\t\r" + std::string(100'000, 'x');
   odd.target = "it's \"quoted\" \\ back\\slash; --";
@@ -300,6 +304,7 @@ TEST_P(StoreTest, ReadsBackEveryFieldExactly) {
   odd.latency_us = INT64_MAX;
   odd.result_bytes = 0;
   rows[2].is_error = false;
+  rows[2].session_id = rows[2].subject = rows[2].server = rows[2].args_sha256 = "";
   ASSERT_TRUE(store_->AppendToolCalls(rows).ok());
 
   Query all;
