@@ -324,8 +324,10 @@ void ParseAuth(const YAML::Node& n, AuthConfig* a) {
 
 void ParseHistory(const YAML::Node& n, HistoryConfig* h) {
   if (!n.IsMap()) Fail(n, "'history' must be a mapping");
-  CheckKeys(n, {"enabled", "dsn", "durability", "max_queue", "redact_keys", "sensitive_tools"},
-            "history");
+  CheckKeys(
+      n, {"enabled", "dsn", "durability", "max_queue", "redact_keys", "sensitive_tools", "spool"},
+      "history");
+  if (n["spool"]) h->spool = Scalar(n["spool"], "spool");
   if (n["enabled"]) h->enabled = Bool(n["enabled"], "enabled");
   if (n["dsn"]) h->dsn = Scalar(n["dsn"], "dsn");
   if (n["durability"]) {

@@ -73,6 +73,8 @@ struct HistoryConfig {
   std::string dsn = "sqlite:///data/history.db";  // HISTORY_DB_DSN
   bool sync = true;            // durability: sync (answer after the row is written) | async
   int64_t max_queue = 100000;  // rows waiting; beyond it new calls are refused
+  std::string
+      spool;  // spool file for database outages; "" = <sqlite file>.spool or data/history.spool
   std::vector<std::string> redact_keys;  // extra key names to redact (the defaults always apply)
   std::vector<std::string>
       sensitive_tools;  // exposed tool names whose arguments are stored as a hash only

@@ -123,6 +123,11 @@ class GatewayImpl : public Gateway {
       ro.dsn = cfg_.history.dsn;
       ro.durability = cfg_.history.sync ? history::Durability::kSync : history::Durability::kAsync;
       ro.max_queue = static_cast<size_t>(cfg_.history.max_queue);
+      ro.spool_path = cfg_.history.spool;
+      if (ro.spool_path.empty()) {
+        ro.spool_path =
+            ro.dsn.rfind("sqlite://", 0) == 0 ? ro.dsn.substr(9) + ".spool" : "data/history.spool";
+      }
       auto rec = history::StartRecorder(loop_, ro);
       if (!rec.ok()) return MakeError("history: " + rec.error().message);
       recorder_ = std::move(rec).value();
@@ -208,7 +213,7 @@ class GatewayImpl : public Gateway {
                                                           {"remote", shared_req->remote_ip},
                                                           {"status", auth_->Status(o)},
                                                           {"reason", o.description}});
-                        // A missing token is how every MCP login starts; failures of a presented token are
+            // A missing token is how every MCP login starts; failures of a presented token are
             // security events for the audit trail.
             if (recorder_ && o.failure != auth::Failure::kMissing) {
               history::AuditRow a;

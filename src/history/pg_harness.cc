@@ -74,7 +74,12 @@ std::string Tail(const std::string& path, size_t max_bytes = 2000) {
   return text;
 }
 
-constexpr const char* kInitdbArgs = "-A trust -U mcp -E UTF8 --locale=C";
+// Besides -D: trust over the socket, a known superuser, and the encoding production uses.
+const std::vector<std::string>& InitdbArgs() {
+  static const std::vector<std::string> args{"-A", "trust", "-U",        kSuperuser,
+                                             "-E", "UTF8",  "--locale=C"};
+  return args;
+}
 
 // Where initialized clusters are kept between test processes: initdb costs about a second, a copy
 // of its result a tenth of that, and ctest runs every test in a process of its own.
@@ -93,8 +98,9 @@ std::string TemplateKey(const std::string& initdb) {
   fs::path real = fs::canonical(initdb, ec);
   auto mtime = fs::last_write_time(real, ec).time_since_epoch().count();
   auto size = fs::file_size(real, ec);
-  size_t h = std::hash<std::string>()(real.string() + "|" + std::to_string(mtime) + "|" +
-                                      std::to_string(size) + "|" + kInitdbArgs);
+  std::string id = real.string() + "|" + std::to_string(mtime) + "|" + std::to_string(size);
+  for (const std::string& a : InitdbArgs()) id += "|" + a;
+  size_t h = std::hash<std::string>()(id);
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016zx", h);
   return hex;
@@ -187,8 +193,7 @@ Status PgHarness::InitDataDir() {
   }
 
   std::vector<std::string> args{"-D", data_dir_, "--no-sync"};
-  std::stringstream fixed(kInitdbArgs);
-  for (std::string a; fixed >> a;) args.push_back(a);
+  args.insert(args.end(), InitdbArgs().begin(), InitdbArgs().end());
   if (auto st = RunTool("initdb", args); !st.ok()) return st;
 
   if (!cached.empty()) {

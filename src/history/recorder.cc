@@ -1,23 +1,37 @@
 #include "history/recorder.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
 #include "common/log.h"
+#include "history/row_json.h"
 
 namespace mcpgw::history {
 namespace {
+
+using Clock = std::chrono::steady_clock;
 
 class RecorderImpl : public Recorder {
  public:
   RecorderImpl(io::Loop& loop, const RecorderOptions& opts, std::unique_ptr<Store> store)
       : loop_(loop), opts_(opts), store_(std::move(store)) {
+    OpenSpool();
     thread_ = std::thread([this] { Run(); });
   }
-  ~RecorderImpl() override { Stop(); }
+  ~RecorderImpl() override {
+    Stop();
+    if (spool_fd_ >= 0) ::close(spool_fd_);
+  }
 
   bool Record(ToolCallRow row, std::function<void()> durable) override {
     {
@@ -80,7 +94,8 @@ class RecorderImpl : public Recorder {
   Durability durability() const override { return opts_.durability; }
   bool Accepting() const override {
     std::lock_guard<std::mutex> lock(mu_);
-    return !stopping_ && calls_.size() + audits_.size() < opts_.max_queue;
+    return !stopping_ && calls_.size() + audits_.size() < opts_.max_queue &&
+           stats_.spool_pending_bytes < opts_.spool_max_bytes;
   }
 
  private:
@@ -105,10 +120,15 @@ class RecorderImpl : public Recorder {
       std::deque<std::function<void()>> tasks;
       {
         std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [&] {
+        auto ready = [&] {
           return stopping_ || !calls_.empty() || !audits_.empty() || !tasks_.empty() ||
                  !calls.empty() || !audits.empty();
-        });
+        };
+        if (SpoolPending()) {
+          cv_.wait_for(lock, std::chrono::milliseconds(backoff_ms_), ready);
+        } else {
+          cv_.wait(lock, ready);
+        }
         while (!calls_.empty() && calls.size() < opts_.max_batch) {
           calls.push_back(std::move(calls_.front()));
           calls_.pop_front();
@@ -118,9 +138,14 @@ class RecorderImpl : public Recorder {
           audits_.pop_front();
         }
         tasks.swap(tasks_);
-        if (stopping_ && calls.empty() && audits.empty() && tasks.empty()) return;
+        if (stopping_ && calls.empty() && audits.empty() && tasks.empty()) {
+          lock.unlock();
+          if (SpoolPending()) ReplaySpool();  // last chance; what is left stays for the next start
+          return;
+        }
       }
       for (auto& t : tasks) t();
+      if (SpoolPending()) ReplaySpool();
       if (!calls.empty() || !audits.empty()) WriteBatch(calls, audits);
     }
   }
@@ -128,6 +153,8 @@ class RecorderImpl : public Recorder {
   // Commits tool calls, then audit rows (each its own transaction). What committed is cleared, so
   // a retry never writes a row twice; what failed stays, in order, for the next attempt.
   void WriteBatch(std::vector<PendingCall>& calls, std::vector<AuditRow>& audits) {
+    // Rows behind spooled rows go to the spool too: the database receives them in order.
+    if (SpoolPending()) return SpoolAndAck(calls, audits);
     Status st;
     if (!calls.empty()) {
       std::vector<ToolCallRow> rows;
@@ -163,12 +190,141 @@ class RecorderImpl : public Recorder {
       std::lock_guard<std::mutex> lock(mu_);
       ++stats_.failed_attempts;
       if (stats_.last_error != st.error().message) {
-        log::Error("history write failed; retrying", {{"error", st.error().message}});
+        log::Error(spool_fd_ >= 0 ? "history database unavailable; spooling rows to disk"
+                                  : "history write failed; retrying",
+                   {{"error", st.error().message}});
       }
       stats_.last_error = st.error().message;
     }
     backoff_ms_ = std::min(backoff_ms_ * 2, 5000);
+    if (spool_fd_ >= 0) return SpoolAndAck(calls, audits);
     std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms_));
+  }
+
+  // ---- spool: JSON lines appended while the database is down, replayed in order later.
+
+  void OpenSpool() {
+    if (opts_.spool_path.empty()) return;
+    spool_fd_ = ::open(opts_.spool_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (spool_fd_ < 0) {
+      log::Error("cannot open the history spool; rows will wait in memory instead",
+                 {{"path", opts_.spool_path}, {"error", std::strerror(errno)}});
+      return;
+    }
+    std::ifstream off(opts_.spool_path + ".offset");
+    off >> spool_offset_;
+    struct stat st {};
+    if (::fstat(spool_fd_, &st) == 0) spool_size_ = static_cast<uint64_t>(st.st_size);
+    if (spool_offset_ > spool_size_) spool_offset_ = 0;
+    stats_.spool_pending_bytes = spool_size_ - spool_offset_;
+    if (SpoolPending())
+      log::Warn("history spool has rows from before; replaying them first",
+                {{"bytes", static_cast<int64_t>(spool_size_ - spool_offset_)}});
+  }
+
+  bool SpoolPending() const { return spool_fd_ >= 0 && spool_offset_ < spool_size_; }
+
+  void SpoolAndAck(std::vector<PendingCall>& calls, std::vector<AuditRow>& audits) {
+    std::string text;
+    for (const auto& c : calls) text += ToolCallToJson(c.row) + "\n";
+    for (const auto& a : audits) text += AuditToJson(a) + "\n";
+    size_t off = 0;
+    while (off < text.size()) {
+      ssize_t n = ::write(spool_fd_, text.data() + off, text.size() - off);
+      if (n <= 0) {
+        if (errno == EINTR) continue;
+        // Disk full or similar: keep the rows in memory and retry later (new calls are refused
+        // once the queue fills).
+        log::Error("history spool write failed", {{"error", std::strerror(errno)}});
+        std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms_));
+        return;
+      }
+      off += static_cast<size_t>(n);
+    }
+    spool_size_ += text.size();
+    std::vector<std::function<void()>> callbacks;
+    for (auto& c : calls) {
+      if (c.durable) callbacks.push_back(std::move(c.durable));
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stats_.spooled += calls.size() + audits.size();
+      stats_.spool_pending_bytes = spool_size_ - spool_offset_;
+    }
+    calls.clear();
+    audits.clear();
+    if (!callbacks.empty()) {
+      loop_.Post([cbs = std::move(callbacks)] {
+        for (const auto& cb : cbs) cb();
+      });
+    }
+  }
+
+  // Writes spooled rows to the database in file order, a run of one row type at a time; the
+  // offset of what is committed is kept in <spool>.offset. A crash between a commit and the offset
+  // update replays that one run again (the only way a row can appear twice).
+  void ReplaySpool() {
+    if (Clock::now() < next_replay_) return;
+    std::ifstream in(opts_.spool_path, std::ios::binary);
+    in.seekg(static_cast<std::streamoff>(spool_offset_));
+    std::string line;
+    std::vector<ToolCallRow> calls;
+    std::vector<AuditRow> audits;
+    uint64_t pos = spool_offset_;
+    uint64_t run_end = pos;
+    auto flush = [&]() -> bool {
+      Status st;
+      if (!calls.empty()) st = store_->AppendToolCalls(calls);
+      if (st.ok() && !audits.empty()) st = store_->AppendAudit(audits);
+      if (!st.ok()) {
+        next_replay_ = Clock::now() + std::chrono::milliseconds(backoff_ms_);
+        std::lock_guard<std::mutex> lock(mu_);
+        stats_.last_error = st.error().message;
+        return false;
+      }
+      size_t n = calls.size() + audits.size();
+      calls.clear();
+      audits.clear();
+      spool_offset_ = run_end;
+      std::ofstream(opts_.spool_path + ".offset", std::ios::trunc) << spool_offset_;
+      std::lock_guard<std::mutex> lock(mu_);
+      stats_.replayed += n;
+      stats_.spool_pending_bytes = spool_size_ - spool_offset_;
+      return true;
+    };
+    while (pos < spool_size_ && std::getline(in, line)) {
+      pos += line.size() + 1;
+      auto e = ParseSpoolLine(line);
+      if (!e.ok()) {
+        log::Error("history spool: unreadable line skipped",
+                   {{"offset", static_cast<int64_t>(pos)}});
+        run_end = pos;
+        continue;
+      }
+      bool switch_type = (e->is_call && !audits.empty()) || (!e->is_call && !calls.empty());
+      if (switch_type || calls.size() + audits.size() >= opts_.max_batch) {
+        if (!flush()) return;
+      }
+      if (e->is_call) {
+        calls.push_back(std::move(e->call));
+      } else {
+        audits.push_back(std::move(e->audit));
+      }
+      run_end = pos;
+    }
+    if (!flush()) return;
+    if (spool_offset_ >= spool_size_) {
+      // Everything is in the database: start the spool afresh.
+      if (::ftruncate(spool_fd_, 0) == 0) {
+        spool_size_ = spool_offset_ = 0;
+        std::ofstream(opts_.spool_path + ".offset", std::ios::trunc) << 0;
+      }
+      backoff_ms_ = 50;
+      log::Info("history spool replayed into the database");
+      std::lock_guard<std::mutex> lock(mu_);
+      stats_.spool_pending_bytes = 0;
+      stats_.last_error.clear();
+    }
   }
 
   void Written(size_t n) {
@@ -191,6 +347,11 @@ class RecorderImpl : public Recorder {
   bool stopping_ = false;
   RecorderStats stats_;
   int backoff_ms_ = 50;
+  // Spool state: only the writer thread touches these (stats_ mirrors them under mu_).
+  int spool_fd_ = -1;
+  uint64_t spool_size_ = 0;
+  uint64_t spool_offset_ = 0;
+  Clock::time_point next_replay_{};
   std::thread thread_;
 };
 

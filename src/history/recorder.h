@@ -2,8 +2,9 @@
 // into a bounded queue, a writer thread commits them in batches (group commit), and the caller is
 // told on the loop thread when its row is durable.
 //
-// Durability: in kSync (the default) a call's response waits for its row, so a gateway killed at
-// any moment has recorded every call it answered. kAsync answers at once and counts the rows that
+// Durability: in kSync (the default) a call's response waits for its row (in the database, or in
+// the spool file while the database is down), so a gateway killed at any moment has recorded every
+// call it answered. kAsync answers at once and counts the rows that
 // were queued but not yet written (`at_risk`). When the database fails, batches are retried with
 // backoff, in order; when the queue is full, Record() returns false and the gateway refuses the
 // call rather than lose its record.
@@ -27,6 +28,10 @@ struct RecorderOptions {
   Durability durability = Durability::kSync;
   size_t max_queue = 100000;  // rows waiting (tool calls + audit)
   size_t max_batch = 500;
+  // While the database is down, rows are appended here (JSON lines) and the calls are answered;
+  // they are replayed in order when it is back. Empty: no spool (rows wait in the queue).
+  std::string spool_path;
+  size_t spool_max_bytes = size_t{1} << 30;
 };
 
 struct RecorderStats {
@@ -35,6 +40,9 @@ struct RecorderStats {
   uint64_t failed_attempts = 0;  // batch attempts that the database refused (retried)
   uint64_t refused = 0;          // Record() calls refused because the queue was full
   size_t queued = 0;
+  uint64_t spooled = 0;   // rows written to the spool since start
+  uint64_t replayed = 0;  // spooled rows written to the database
+  uint64_t spool_pending_bytes = 0;
   std::string last_error;
 };
 

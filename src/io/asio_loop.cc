@@ -156,6 +156,7 @@ class AsioLoop : public Loop {
   }
 
   void Run() override {
+    ctx_.restart();  // a loop that was stopped before runs again (asio needs this after stop())
     auto guard = asio::make_work_guard(ctx_);
     work_ = &guard;
     ctx_.run();

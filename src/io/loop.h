@@ -44,7 +44,7 @@ class Loop {
   // Runs fn on the loop thread whenever `signo` arrives (SIGTERM, SIGINT, SIGHUP, SIGCHLD).
   virtual void OnSignal(int signo, std::function<void()> fn) = 0;
 
-  // Runs until Stop(). Returns when no more work is queued after Stop().
+  // Runs until Stop(). May be called again after it returned (tests and tools run it in steps).
   virtual void Run() = 0;
   virtual void Stop() = 0;
 };
