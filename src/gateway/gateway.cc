@@ -1014,6 +1014,26 @@ class GatewayImpl : public Gateway {
       res.Send(403, JsonHeaders(), json::Serialize(e));
     };
 
+    if (path == "/api/v1/history/export") {
+      std::string_view format = req.query_param("format");
+      if (format.empty()) format = "jsonl";
+      if (format != "jsonl" && format != "csv") {
+        return res.Send(400, JsonHeaders(), R"({"error":"format must be jsonl or csv"})");
+      }
+      if (auth_ && !admin) {
+        if (!user.empty() && user != who->sub)
+          return forbid("you may only export your own history");
+        user = who->sub;
+      }
+      q.subject = user;
+      q.limit = 1000;
+      rp->StartStream(200, {{"content-type", format == "csv" ? "text/csv" : "application/x-ndjson"},
+                            {"cache-control", "no-store"},
+                            {"content-disposition",
+                             std::string("attachment; filename=history.") + std::string(format)}});
+      if (format == "csv") rp->Write(CsvHeader());
+      return ExportPage(q, rp, format == "csv");
+    }
     if (path == "/api/v1/history") {
       if (auth_) {
         // A user sees only their own calls; an admin sees everyone's.
@@ -1093,6 +1113,72 @@ class GatewayImpl : public Gateway {
       body["next_cursor"] = nullptr;
     }
     res.Send(200, JsonHeaders(), json::Serialize(body));
+  }
+
+  static std::string CsvField(std::string_view v) {
+    // RFC 4180 quoting; a leading = + - @ is prefixed with ' so spreadsheets do not run formulas.
+    std::string out = "\"";
+    if (!v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@')) out += '\'';
+    for (char c : v) {
+      if (c == '"') out += '"';
+      out += c;
+    }
+    out += '"';
+    return out;
+  }
+
+  static std::string CsvHeader() {
+    return "seq,time_start_us,time_end_us,request_id,session,subject,roles,tenant,client_name,"
+           "client_version,server,method,target,action,arguments,arguments_sha256,decision,"
+           "decision_id,http_status,rpc_error_code,is_error,outcome,latency_us,result_bytes,row_"
+           "hash\r\n";
+  }
+
+  static std::string CsvRow(const history::ToolCallRow& r) {
+    std::string line;
+    auto num = [&](int64_t v) { line += std::to_string(v) + ","; };
+    auto str = [&](std::string_view v) { line += CsvField(v) + ","; };
+    num(r.seq);
+    num(r.ts_start_us);
+    num(r.ts_end_us);
+    for (const std::string* f :
+         {&r.request_id, &r.session_id, &r.subject, &r.roles, &r.tenant, &r.client_name,
+          &r.client_version, &r.server, &r.method, &r.target, &r.action, &r.args_redacted,
+          &r.args_sha256, &r.decision, &r.decision_id}) {
+      str(*f);
+    }
+    num(r.http_status);
+    num(r.rpc_error_code);
+    num(r.is_error ? 1 : 0);
+    str(r.outcome);
+    num(r.latency_us);
+    num(r.result_bytes);
+    line += CsvField(r.row_hash) + "\r\n";
+    return line;
+  }
+
+  // Streams the export a page at a time: memory stays flat however large the history is, and a
+  // client that goes away stops the export.
+  void ExportPage(history::Query q, const std::shared_ptr<http::Responder>& res, bool csv) {
+    recorder_->QueryToolCalls(
+        q, [this, q, res, csv](const Result<std::vector<history::ToolCallRow>>& rows) mutable {
+          if (res->Closed()) return;
+          if (!rows.ok()) {
+            log::Error("history export failed", {{"error", rows.error().message}});
+            // Say so in the stream itself: a clean end would look like a complete export.
+            json::object e;
+            e["error"] = "export failed: " + rows.error().message;
+            res->Write(csv ? "# " + json::Serialize(e) + "\r\n" : json::Serialize(e) + "\n");
+            return res->End();
+            // final newline count
+          }
+          std::string chunk;
+          for (const auto& r : *rows) chunk += csv ? CsvRow(r) : json::Serialize(RowJson(r)) + "\n";
+          if (!chunk.empty()) res->Write(chunk);
+          if (static_cast<int>(rows->size()) < q.limit) return res->End();
+          q.after_seq = rows->back().seq;
+          ExportPage(q, res, csv);
+        });
   }
 
   void QueryHistory(const history::Query& q, const std::shared_ptr<http::Responder>& res) {
