@@ -1,6 +1,8 @@
 #include "gateway/gateway.h"
 
 #include <algorithm>
+#include <ctime>
+#include <map>
 #include <unordered_map>
 
 #include "auth/authenticator.h"
@@ -1014,6 +1016,14 @@ class GatewayImpl : public Gateway {
       res.Send(403, JsonHeaders(), json::Serialize(e));
     };
 
+    if (path == "/api/v1/analytics") {
+      if (auth_ && !admin && !(who && who->HasRole("auditor")))
+        return forbid("analytics are for admins and auditors");
+      if (q.from_us == 0)
+        q.from_us = WallMicros() - int64_t{7} * 24 * 3600 * 1000000;  // last 7 days
+      q.limit = 1000;
+      return AnalyticsPage(q, std::make_shared<Analytics>(), rp);
+    }
     if (path == "/api/v1/history/export") {
       std::string_view format = req.query_param("format");
       if (format.empty()) format = "jsonl";
@@ -1179,6 +1189,100 @@ class GatewayImpl : public Gateway {
           q.after_seq = rows->back().seq;
           ExportPage(q, res, csv);
         });
+  }
+
+  struct Analytics {
+    struct Tool {
+      int64_t calls = 0, errors = 0, denies = 0;
+      std::vector<int64_t> latency_us;
+    };
+    std::map<std::string, Tool> tools;  // "server/target"
+    std::map<std::string, int64_t> users, days;
+    int64_t calls = 0, errors = 0, denies = 0;
+    bool truncated = false;
+  };
+
+  static bool IsError(const history::ToolCallRow& r) {
+    return r.outcome != "ok" && r.outcome != "denied";
+  }
+
+  // Folds pages of rows into counts and latency percentiles (the same for SQLite and PostgreSQL),
+  // up to a million rows per request.
+  void AnalyticsPage(history::Query q, std::shared_ptr<Analytics> a,
+                     const std::shared_ptr<http::Responder>& res) {
+    recorder_->QueryToolCalls(
+        q, [this, q, a, res](const Result<std::vector<history::ToolCallRow>>& rows) mutable {
+          if (res->Closed()) return;
+          if (!rows.ok()) return SendPage(*res, rows, q.limit, RowJson);
+          for (const auto& r : *rows) {
+            ++a->calls;
+            auto& t = a->tools[r.server + "/" + r.target];
+            ++t.calls;
+            t.latency_us.push_back(r.latency_us);
+            bool denied = r.decision == "deny" || r.outcome == "denied";
+            if (denied) {
+              ++t.denies;
+              ++a->denies;
+            } else if (IsError(r)) {
+              ++t.errors;
+              ++a->errors;
+            }
+            ++a->users[r.subject];
+            std::time_t secs = static_cast<std::time_t>(r.ts_start_us / 1000000);
+            std::tm tm{};
+            gmtime_r(&secs, &tm);
+            char day[32];
+            std::snprintf(day, sizeof day, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+                          tm.tm_mday);
+            ++a->days[day];
+          }
+          bool more = static_cast<int>(rows->size()) == q.limit;
+          if (more && a->calls < 1000000) {
+            q.after_seq = rows->back().seq;
+            return AnalyticsPage(q, a, res);
+          }
+          a->truncated = more;
+          res->Send(200, JsonHeaders(), AnalyticsJson(*a, q));
+        });
+  }
+
+  static std::string AnalyticsJson(Analytics& a, const history::Query& q) {
+    auto rate = [](int64_t n, int64_t d) {
+      return d ? static_cast<double>(n) / static_cast<double>(d) : 0.0;
+    };
+    auto pct = [](std::vector<int64_t>& v, double p) -> int64_t {
+      if (v.empty()) return 0;
+      size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+      return v[i];
+    };
+    json::object body;
+    body["from_us"] = q.from_us;
+    if (q.to_us) body["to_us"] = q.to_us;
+    body["calls"] = a.calls;
+    body["error_rate"] = rate(a.errors, a.calls);
+    body["deny_rate"] = rate(a.denies, a.calls);
+    body["truncated"] = a.truncated;
+    json::array tools;
+    for (auto& [name, t] : a.tools) {
+      std::sort(t.latency_us.begin(), t.latency_us.end());
+      json::object o;
+      o["tool"] = name;
+      o["calls"] = t.calls;
+      o["error_rate"] = rate(t.errors, t.calls);
+      o["deny_rate"] = rate(t.denies, t.calls);
+      o["latency_p50_us"] = pct(t.latency_us, 0.50);
+      o["latency_p95_us"] = pct(t.latency_us, 0.95);
+      o["latency_p99_us"] = pct(t.latency_us, 0.99);
+      tools.push_back(std::move(o));
+    }
+    body["per_tool"] = std::move(tools);
+    json::object users;
+    for (const auto& [u, n] : a.users) users[u.empty() ? "(anonymous)" : u] = n;
+    body["per_user"] = std::move(users);
+    json::object days;
+    for (const auto& [d, n] : a.days) days[d] = n;
+    body["per_day"] = std::move(days);
+    return json::Serialize(body);
   }
 
   void QueryHistory(const history::Query& q, const std::shared_ptr<http::Responder>& res) {
