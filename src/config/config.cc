@@ -477,7 +477,7 @@ Config ParseRoot(const YAML::Node& root) {
             {"listen", "env", "log_level", "log_format", "allowed_origins", "tool_prefix",
              "prefix_separator", "post_response", "request_timeout_ms", "session_idle_timeout_s",
              "max_sessions", "max_body_bytes", "max_header_bytes", "sse_retry_ms",
-             "shutdown_grace_ms", "servers", "auth", "history"},
+             "shutdown_grace_ms", "servers", "auth", "history", "log_subject"},
             "the top level");
   if (root["listen"]) ParseListen(Scalar(root["listen"], "listen"), root["listen"], &cfg);
   if (root["env"]) cfg.env = Scalar(root["env"], "env");
@@ -535,6 +535,12 @@ Config ParseRoot(const YAML::Node& root) {
   if (root["sse_retry_ms"]) cfg.sse_retry_ms = Int(root["sse_retry_ms"], "sse_retry_ms", 0, 600000);
   if (root["shutdown_grace_ms"])
     cfg.shutdown_grace_ms = Int(root["shutdown_grace_ms"], "shutdown_grace_ms", 0, 600000);
+  if (root["log_subject"]) {
+    std::string m = Scalar(root["log_subject"], "log_subject");
+    if (m != "plain" && m != "hash")
+      Fail(root["log_subject"], "'log_subject' must be plain or hash");
+    cfg.log_subject_hash = m == "hash";
+  }
   if (root["auth"]) ParseAuth(root["auth"], &cfg.auth);
   if (root["history"]) ParseHistory(root["history"], &cfg.history);
   if (root["servers"]) {

@@ -87,6 +87,7 @@ struct Config {
   std::string env = "dev";
   std::string log_level = "info";
   std::string log_format = "json";
+  bool log_subject_hash = false;  // log_subject: hash — logs show sha256(sub)[:16], not the subject
   std::vector<std::string> allowed_origins;  // empty: loopback names only; "*" any
   PrefixMode tool_prefix = PrefixMode::kOnConflict;
   std::string prefix_separator = "__";

@@ -1,5 +1,7 @@
 #include "gateway/gateway.h"
 
+#include <openssl/evp.h>
+
 #include <algorithm>
 #include <ctime>
 #include <map>
@@ -274,6 +276,22 @@ class GatewayImpl : public Gateway {
     }
     res->Send(404, JsonHeaders(),
               R"({"error":"not found","endpoints":["/mcp","/sse","/health","/ready"]})");
+  }
+
+  // The subject as logs show it: as is, or (log_subject: hash) a SHA-256 prefix that still lets
+  // an operator correlate lines without the logs naming anyone.
+  std::string LoggedSubject(const std::string& sub) const {
+    if (!cfg_.log_subject_hash || sub.empty()) return sub;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_Digest(sub.data(), sub.size(), md, &len, EVP_sha256(), nullptr);
+    static const char* kHex = "0123456789abcdef";
+    std::string out = "sha256:";
+    for (unsigned int i = 0; i < 8; ++i) {
+      out += kHex[md[i] >> 4];
+      out += kHex[md[i] & 15];
+    }
+    return out;
   }
 
   // The session, if it exists and belongs to the caller (another subject's session id is 404).
@@ -929,7 +947,7 @@ class GatewayImpl : public Gateway {
       log::Log(level, "request",
                {{"request_id", f.request_id},
                 {"session", f.session},
-                {"sub", f.subject},
+                {"sub", LoggedSubject(f.subject)},
                 {"method", f.method},
                 {"server", f.server},
                 {"tool", f.tool},
