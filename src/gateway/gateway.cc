@@ -590,6 +590,7 @@ class GatewayImpl : public Gateway {
         if (auto up = upstreams_.find(it->second.route); up != upstreams_.end()) {
           up->second->Cancel(it->second.upstream_id, "client session ended");
         }
+        RecordUnanswered(it->second, "session_ended");
         if (!it->second.progress_token.empty()) progress_.erase(it->second.progress_token);
         it = in_flight_.erase(it);
       } else {
@@ -963,6 +964,14 @@ class GatewayImpl : public Gateway {
       FinishRequestOnStream(*s, stream);
     };
     if (!recorder_) return deliver();
+    history::ToolCallRow row = MakeRow(f, outcome, error_code, result_bytes);
+    // Default durability: the answer leaves only once its record is written.
+    recorder_->Record(std::move(row), std::move(deliver));
+  }
+
+  // The history row of a forwarded call that ended (answered, failed, cancelled, orphaned).
+  history::ToolCallRow MakeRow(InFlight& f, std::string_view outcome, int64_t error_code,
+                               size_t result_bytes) {
     history::ToolCallRow row;
     row.ts_start_us = f.ts_start_us;
     row.ts_end_us = WallMicros();
@@ -987,11 +996,16 @@ class GatewayImpl : public Gateway {
     row.http_status = 200;
     row.rpc_error_code = static_cast<int>(error_code);
     row.is_error = outcome == "tool_error";
-    row.outcome = outcome;
-    row.latency_us = static_cast<int64_t>(ms * 1000);
+    row.outcome = std::string(outcome);
+    row.latency_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(loop_.Now() - f.start).count();
     row.result_bytes = static_cast<int64_t>(result_bytes);
-    // Default durability: the answer leaves only once its record is written.
-    recorder_->Record(std::move(row), std::move(deliver));
+    return row;
+  }
+
+  // A forwarded call that will get no answer still gets its row: every MCP request is recorded.
+  void RecordUnanswered(InFlight& f, std::string_view outcome) {
+    if (recorder_) recorder_->Record(MakeRow(f, outcome, 0, 0), nullptr);
   }
 
   // ---------------------------------------------------------------- /api/v1
@@ -1360,6 +1374,7 @@ class GatewayImpl : public Gateway {
           if (auto up = upstreams_.find(f.route); up != upstreams_.end()) {
             up->second->Cancel(f.upstream_id, json::FindString(*p, "reason"));
           }
+          RecordUnanswered(f, "cancelled");
           FinishRequestOnStream(s, f.stream);
           break;
         }
