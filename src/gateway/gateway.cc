@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <ctime>
 #include <map>
 #include <unordered_map>
@@ -1240,7 +1241,7 @@ class GatewayImpl : public Gateway {
 
   // Folds pages of rows into counts and latency percentiles (the same for SQLite and PostgreSQL),
   // up to a million rows per request.
-  void AnalyticsPage(history::Query q, std::shared_ptr<Analytics> a,
+  void AnalyticsPage(history::Query q, const std::shared_ptr<Analytics>& a,
                      const std::shared_ptr<http::Responder>& res) {
     recorder_->QueryToolCalls(
         q, [this, q, a, res](const Result<std::vector<history::ToolCallRow>>& rows) mutable {
@@ -1284,7 +1285,7 @@ class GatewayImpl : public Gateway {
     };
     auto pct = [](std::vector<int64_t>& v, double p) -> int64_t {
       if (v.empty()) return 0;
-      size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+      auto i = static_cast<size_t>(std::lround(p * static_cast<double>(v.size() - 1)));
       return v[i];
     };
     json::object body;

@@ -3,7 +3,9 @@
 // GET /api/v1/history and /api/v1/audit, and directly with the sqlite3 CLI; `mcpgw audit verify` and
 // `mcpgw db migrate` as subprocesses. Covers identity, redaction and outcomes of recorded calls,
 // per-user access control, hostile filter values, cursor pagination, SIGKILL under load with sync
-// durability, tampering, async durability, history turned off, and a refused DSN.
+// durability, two gateways sharing one database, calls that end without an answer (disconnect,
+// cancellation, session deleted, SIGTERM), tampering, migrations, async durability, redaction
+// settings, history turned off, and a refused DSN.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -267,7 +269,12 @@ describe('history with OAuth (alice = user, bob = admin, carol = user of another
     const te = await callTool(gw, alice, 'echo', { text: 12345 }, { requestId: 'h1-toolerr' });
     assert.equal(te.response?.result?.isError, true, `echo with a number: ${te.text}`);
 
-    // JSON-RPC errors: the upstream does not answer in time, then crashes mid-call.
+    // A JSON-RPC error from the upstream itself: arguments that are not an object fail its
+    // request validation.
+    const je = await callTool(gw, alice, 'echo', ['not', 'an', 'object'], { requestId: 'h1-rpcerr' });
+    assert.ok(Number.isInteger(je.response?.error?.code), `echo with array arguments: ${je.text.slice(0, 300)}`);
+
+    // JSON-RPC errors made by the gateway: the upstream does not answer in time, then crashes mid-call.
     const to = await callTool(gw, alice, 'hang', {}, { requestId: 'h1-timeout' });
     assert.equal(to.response?.error?.code, -32001, `hang: ${to.text}`);
 
@@ -311,6 +318,12 @@ describe('history with OAuth (alice = user, bob = admin, carol = user of another
     assert.equal(terr.rpc_error_code, 0);
     assert.equal(terr.http_status, 200);
     assert.deepEqual(terr.arguments, { text: 12345 });
+
+    const rerr = oneRow(items, 'h1-rpcerr');
+    assert.equal(rerr.outcome, 'error');
+    assert.equal(rerr.rpc_error_code, je.response.error.code, 'the code the client received');
+    assert.equal(rerr.is_error, false);
+    assert.equal(rerr.http_status, 200);
 
     const tout = oneRow(items, 'h1-timeout');
     assert.equal(tout.outcome, 'timeout');
@@ -499,14 +512,14 @@ describe('history with OAuth (alice = user, bob = admin, carol = user of another
 describe('history: SIGKILL under load (sync durability)', { ...needsGateway(), timeout: 60000 }, () => {
   test('every answered call is in the database, the chain is intact, and a restart continues it', async (t) => {
     const db = freshDb();
-    const gw = await startGateway({ config: { servers: [chaos()], history: { dsn: db.dsn, durability: 'async' } }, wait: 'ready' });
-    const PAD = 'x'.repeat(Number(process.env.HPAD ?? 100));
+    const gw = await startGateway({ config: { servers: [chaos()] }, env: { HISTORY_DB_DSN: db.dsn }, wait: 'ready' });
+    const PAD = 'x'.repeat(64); // the echo text is `${key} ${PAD}`
     const answered = [];
     const failures = [];
     let stopLoops = false;
     try {
       const sessions = [];
-      for (let l = 0; l < Number(process.env.HLOOPS ?? 8); l++) sessions.push(await openSession(gw, null));
+      for (let l = 0; l < 8; l++) sessions.push(await openSession(gw, null));
       await waitForEcho(gw, sessions[0]);
       const loops = sessions.map(async (s, l) => {
         for (let i = 0; !stopLoops; i++) {
@@ -536,7 +549,10 @@ describe('history: SIGKILL under load (sync durability)', { ...needsGateway(), t
     } finally {
       stopLoops = true;
       const r = await gw.stop();
-      assert.deepEqual(r.leftovers, [], `processes left behind after SIGKILL: ${JSON.stringify(r.leftovers)}`);
+      // A SIGKILLed gateway cannot reap its upstream: the orphan must exit by itself (EOF on its
+      // stdin); reaping the dead one (state Z, parent init) is init's job, whenever it gets to it.
+      const alive = r.leftovers.filter((l) => l.state !== 'Z');
+      assert.deepEqual(alive, [], `processes still running after the gateway was SIGKILLed: ${JSON.stringify(alive)}`);
     }
     assert.equal(gw.exit.signal, 'SIGKILL');
     // Calls that got an answer other than the echo are not expected under this load.
@@ -573,6 +589,47 @@ describe('history: SIGKILL under load (sync durability)', { ...needsGateway(), t
 });
 
 // ---------------------------------------------------------------------------------------------
+// Several gateways (replicas) sharing one database extend one chain
+
+describe('history: two gateways sharing one SQLite database', { ...needsGateway(), timeout: 60000 }, () => {
+  test('concurrent writers extend a single intact chain', async () => {
+    const db = freshDb();
+    const gws = [];
+    try {
+      for (let g = 0; g < 2; g++) gws.push(await startGateway({ config: { servers: [chaos()] }, env: { HISTORY_DB_DSN: db.dsn }, wait: 'ready' }));
+      const answered = [];
+      const loops = [];
+      for (const [g, gw] of gws.entries()) {
+        for (let l = 0; l < 3; l++) {
+          const s = await openSession(gw, null);
+          await waitForEcho(gw, s);
+          loops.push((async () => {
+            const t0 = Date.now();
+            for (let i = 0; Date.now() - t0 < 1000; i++) {
+              const key = `rep-${g}-${l}-${i}`;
+              const r = await callTool(gw, s, 'echo', { text: key }, { requestId: key });
+              assert.equal(r.response?.result?.content?.[0]?.text, key, r.text.slice(0, 300));
+              answered.push(key);
+            }
+          })());
+        }
+      }
+      await Promise.all(loops);
+      const rows = sql(db.file, 'SELECT seq, request_id FROM tool_calls ORDER BY seq');
+      assert.deepEqual(rows.map((r) => r.request_id).sort(), [...answered].sort(), 'every call once');
+      assert.deepEqual(rows.map((r) => r.seq), rows.map((_, i) => i + 1), 'seq is 1..n without gaps');
+      assert.ok(new Set(rows.map((r) => r.request_id.split('-')[1])).size === 2, 'both gateways wrote');
+      // Each gateway reads the other's rows too.
+      const seen = await allHistory(gws[0], null);
+      assert.equal(seen.length, rows.length);
+    } finally {
+      for (const gw of gws) await gw.stopAndCheck(assert);
+    }
+    assertIntact(db.dsn, 'two writers');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
 // Forwarded calls that end without an answer to the client
 
 describe('history: forwarded calls that end without an answer', { ...needsGateway(), timeout: 30000 }, () => {
@@ -591,7 +648,7 @@ describe('history: forwarded calls that end without an answer', { ...needsGatewa
   async function rowsFor(requestId) {
     let rows = [];
     for (let i = 0; i < 30 && rows.length === 0; i++) {
-      rows = sql(db.file, `SELECT request_id, method, target, outcome, rpc_error_code, args_redacted FROM tool_calls WHERE request_id = '${requestId}'`);
+      rows = sql(db.file, `SELECT request_id, session_id, client_name, method, target, outcome, rpc_error_code, args_redacted FROM tool_calls WHERE request_id = '${requestId}'`);
       if (rows.length === 0) await sleep(100);
     }
     return rows;
@@ -619,6 +676,9 @@ describe('history: forwarded calls that end without an answer', { ...needsGatewa
     const rows = await rowsFor('u-disconnected');
     assert.equal(rows.length, 1, `rows: ${JSON.stringify(rows)}`);
     assert.equal(rows[0].target, 'slow');
+    // Disconnection is not cancellation: the upstream's answer is recorded as it came.
+    assert.equal(rows[0].outcome, 'ok');
+    assert.equal(rows[0].session_id, s.sessionId);
   });
 
   test('a call the client cancels (notifications/cancelled) is still recorded', async () => {
@@ -639,6 +699,9 @@ describe('history: forwarded calls that end without an answer', { ...needsGatewa
     assert.equal(rows[0].method, 'tools/call');
     assert.equal(rows[0].target, 'slow');
     assert.deepEqual(JSON.parse(rows[0].args_redacted), { ms: 600 });
+    assert.equal(rows[0].outcome, 'cancelled');
+    assert.equal(rows[0].session_id, s.sessionId);
+    assert.equal(rows[0].client_name, CLIENT_INFO.name);
   });
 
   test('a call in flight when its session is deleted is still recorded', async () => {
@@ -656,7 +719,29 @@ describe('history: forwarded calls that end without an answer', { ...needsGatewa
     const rows = await rowsFor('u-session-deleted');
     assert.equal(rows.length, 1, `a forwarded call whose session was deleted has no history row: ${JSON.stringify(rows)}`);
     assert.equal(rows[0].target, 'slow');
+    assert.equal(rows[0].outcome, 'session_ended');
+    assert.equal(rows[0].session_id, s.sessionId);
+    assert.equal(rows[0].client_name, CLIENT_INFO.name);
     assertIntact(db.dsn, 'after unanswered calls');
+  });
+
+  test('a call in flight when the gateway is stopped (SIGTERM) is recorded before it exits', async () => {
+    const db2 = freshDb();
+    const gw2 = await startGateway({ config: { servers: [chaos()] }, env: { HISTORY_DB_DSN: db2.dsn }, wait: 'ready' });
+    let pending;
+    try {
+      const s = await openSession(gw2, null);
+      await waitForEcho(gw2, s);
+      pending = callTool(gw2, s, 'hang', {}, { requestId: 'u-shutdown' }).catch((e) => e);
+      await sleep(200);
+    } finally {
+      await gw2.stopAndCheck(assert);
+    }
+    await pending;
+    assert.equal(gw2.exit.code, 0, `exit ${JSON.stringify(gw2.exit)}`);
+    const rows = sql(db2.file, "SELECT target, outcome FROM tool_calls WHERE request_id = 'u-shutdown'");
+    assert.deepEqual(rows, [{ target: 'hang', outcome: 'session_ended' }]);
+    assertIntact(db2.dsn, 'after a shutdown with a call in flight');
   });
 });
 
@@ -808,6 +893,7 @@ describe('history configuration', { ...needsGateway(), timeout: 60000 }, () => {
         ['r-sensitive', 'env', { name: 'HOME' }],
         ['r-looks-secret', 'echo', { text: githubToken }],
         ['r-nested', 'echo', { text: 'nested', options: { auth: { api_key: 'k-123', Authorization: 'Basic dXNlcjpwYXNz' } } }],
+        ['r-array', 'echo', { text: 'array', accounts: [{ user: 'u1', client_secret: 'cs-456' }, 'plain'] }],
       ];
       for (const [rid, tool, args] of calls) {
         const r = await callTool(gw, s, tool, args, { requestId: rid });
@@ -827,6 +913,7 @@ describe('history configuration', { ...needsGateway(), timeout: 60000 }, () => {
       assert.equal(get('r-sensitive').arguments_sha256, sha(calls[1][2]), 'sensitive_tools keep the hash');
       assert.deepEqual(get('r-looks-secret').arguments, { text: '[REDACTED]' }, 'a GitHub token under an innocent key');
       assert.deepEqual(get('r-nested').arguments, { text: 'nested', options: { auth: { api_key: '[REDACTED]', Authorization: '[REDACTED]' } } });
+      assert.deepEqual(get('r-array').arguments, { text: 'array', accounts: [{ user: 'u1', client_secret: '[REDACTED]' }, 'plain'] }, 'objects inside arrays');
       const legacy = items.filter((r) => r.client.name === 'history-legacy-sse');
       assert.equal(legacy.length, 1, `legacy SSE call rows: ${JSON.stringify(legacy)}`);
       assert.deepEqual(legacy[0].arguments, { text: 'via legacy sse' });
@@ -835,7 +922,7 @@ describe('history configuration', { ...needsGateway(), timeout: 60000 }, () => {
       await gw.stopAndCheck(assert);
     }
     const dump = execFileSync('sqlite3', [db.file, '.dump'], { encoding: 'utf8' });
-    for (const secret of ['078-05-1120', githubToken, 'k-123', 'dXNlcjpwYXNz']) assert.ok(!dump.includes(secret), `${secret} is stored`);
+    for (const secret of ['078-05-1120', githubToken, 'k-123', 'dXNlcjpwYXNz', 'cs-456']) assert.ok(!dump.includes(secret), `${secret} is stored`);
     assertIntact(db.dsn, 'redaction');
   });
 
