@@ -511,7 +511,15 @@ class GatewayImpl : public Gateway {
       }
       return;
     }
-    if (st->responder) st->responder->End();
+    if (st->responder) {
+      if (!st->responder->Started()) {
+        // No answer will come (the request was cancelled): end the POST without a body rather
+        // than let it fall back to an error.
+        st->responder->Send(204, {}, "");
+      } else {
+        st->responder->End();
+      }
+    }
     session.streams.erase(stream_id);
   }
 
@@ -785,6 +793,7 @@ class GatewayImpl : public Gateway {
       std::string_view name = json::FindString(p, "name");
       const Target* t = catalog_.FindTool(name);
       if (!t) return fail(jsonrpc::kInvalidParams, "Unknown tool: " + std::string(name));
+
       json::object fwd = p;
       fwd["name"] = t->name;
       return Forward(s, stream_id, msg, t->server, std::move(fwd), std::string(name),
