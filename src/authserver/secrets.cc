@@ -20,16 +20,6 @@ std::string RandomToken(size_t bytes) {
   return Base64UrlEncode(buf);
 }
 
-std::string Sha256(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) != 1) {
-    std::fputs("fatal: SHA-256 failed\n", stderr);
-    std::abort();
-  }
-  return std::string(reinterpret_cast<const char*>(md), len);
-}
-
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   if (a.empty()) return true;

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <vector>
 
+#include "common/hash.h"
+
 namespace mcpgw {
 
 std::string RandomHex(size_t bytes) {
@@ -14,14 +16,7 @@ std::string RandomHex(size_t bytes) {
     std::fputs("fatal: CSPRNG failure\n", stderr);
     std::abort();
   }
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes * 2);
-  for (unsigned char c : buf) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(buf.data()), buf.size()));
 }
 
 }  // namespace mcpgw

@@ -1,7 +1,5 @@
 #include "gateway/gateway.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cmath>
 #include <ctime>
@@ -9,6 +7,7 @@
 #include <unordered_map>
 
 #include "auth/authenticator.h"
+#include "common/hash.h"
 #include "common/log.h"
 #include "gateway/catalog.h"
 #include "gateway/session.h"
@@ -283,16 +282,7 @@ class GatewayImpl : public Gateway {
   // an operator correlate lines without the logs naming anyone.
   std::string LoggedSubject(const std::string& sub) const {
     if (!cfg_.log_subject_hash || sub.empty()) return sub;
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_Digest(sub.data(), sub.size(), md, &len, EVP_sha256(), nullptr);
-    static const char* kHex = "0123456789abcdef";
-    std::string out = "sha256:";
-    for (unsigned int i = 0; i < 8; ++i) {
-      out += kHex[md[i] >> 4];
-      out += kHex[md[i] & 15];
-    }
-    return out;
+    return "sha256:" + Sha256Hex(sub).substr(0, 16);
   }
 
   // The session, if it exists and belongs to the caller (another subject's session id is 404).

@@ -1,7 +1,6 @@
 #include "history/chain.h"
 
-#include <openssl/evp.h>
-
+#include "common/hash.h"
 #include "json/json.h"
 
 namespace mcpgw::history {
@@ -9,20 +8,6 @@ namespace mcpgw::history {
 const char* const kGenesisHash = "0000000000000000000000000000000000000000000000000000000000000000";
 
 namespace {
-
-std::string Sha256Hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  out.reserve(static_cast<size_t>(len) * 2);
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 15];
-  }
-  return out;
-}
 
 template <class Row, class Canon>
 VerifyReport Verify(const std::function<Status(const std::function<bool(const Row&)>&)>& scan,

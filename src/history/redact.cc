@@ -1,9 +1,9 @@
 #include "history/redact.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cctype>
+
+#include "common/hash.h"
 
 namespace mcpgw::history {
 namespace {
@@ -38,19 +38,6 @@ json::value Redact(const json::value& v, const RedactOptions& opt) {
   }
   if (const json::string* s = v.if_string(); s && LooksSecret(*s)) return json::value(kRedacted);
   return v;
-}
-
-std::string Sha256Hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 15];
-  }
-  return out;
 }
 
 }  // namespace
