@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 DEB_PACKAGES=(
   build-essential cmake pkg-config
-  libboost1.81-dev libssl-dev libsodium-dev libyaml-cpp-dev libcli11-dev
+  libboost1.81-dev libssl-dev libsodium-dev libre2-dev libyaml-cpp-dev libcli11-dev
   libsqlite3-dev sqlite3 libpq-dev postgresql
   libgtest-dev libgmock-dev libbenchmark-dev clang-format clang-tidy
   nodejs npm wrk curl

@@ -1,0 +1,7 @@
+#include "rego/builtins.h"
+
+namespace mcpgw::rego {
+
+void RegisterStringBuiltins(BuiltinRegistry& r) {}
+
+}  // namespace mcpgw::rego
