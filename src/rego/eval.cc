@@ -1,0 +1,1177 @@
+// The evaluator: top-down, depth-first search over rule bodies with continuation callbacks, like
+// OPA's topdown. Every enumeration step calls a continuation; a continuation returns false to stop
+// the search (an answer was enough, or an error was raised — then `error_` is set).
+//
+// Documents are computed per node of the rule tree and memoised for the evaluation (a new cache
+// layer while `with` replaces input, data or functions).
+#include <chrono>
+#include <optional>
+#include <set>
+#include <span>
+#include <unordered_map>
+
+#include "rego/builtins.h"
+#include "rego/compiled.h"
+#include "rego/engine.h"
+
+namespace mcpgw::rego {
+namespace {
+
+// A non-owning reference to a callable: continuations live on the caller's stack.
+template <class Sig>
+class FnRef;
+template <class R, class... A>
+class FnRef<R(A...)> {
+ public:
+  template <class F>
+  FnRef(F&& f)  // NOLINT(google-explicit-constructor,bugprone-forwarding-reference-overload)
+      : obj_(const_cast<void*>(static_cast<const void*>(&f))),
+        cb_([](void* o, A... a) -> R {
+          return (*static_cast<std::remove_reference_t<F>*>(o))(std::forward<A>(a)...);
+        }) {}
+  R operator()(A... a) const { return cb_(obj_, std::forward<A>(a)...); }
+
+ private:
+  void* obj_;
+  R (*cb_)(void*, A...);
+};
+
+using Cont = FnRef<bool()>;
+using ValCont = FnRef<bool(const Value&)>;
+
+struct Frame {
+  explicit Frame(int n) : vals(static_cast<size_t>(n)), bound(static_cast<size_t>(n), 0) {}
+  std::vector<Value> vals;
+  std::vector<uint8_t> bound;
+};
+
+Value Upsert(const Value& base, const std::vector<Value>& path, size_t i, const Value& v) {
+  if (i == path.size()) return v;
+  Object o = base.is_object() ? base.object() : Object{};
+  auto it = o.find(path[i]);
+  Value child = it == o.end() ? Value::EmptyObject() : it->second;
+  o.insert_or_assign(path[i], Upsert(child, path, i + 1, v));
+  return Value::FromObject(std::move(o));
+}
+
+class Evaluator {
+ public:
+  Evaluator(const CompiledPolicy& policy, const Value* input, const EvalOptions& options)
+      : policy_(policy), strict_(options.strict_builtin_errors) {
+    if (input) {
+      input_ = *input;
+      has_input_ = true;
+    }
+    if (options.now_ns) {
+      bctx_.now_ns = *options.now_ns;
+    } else {
+      bctx_.now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    }
+    caches_.emplace_back();
+  }
+
+  const std::optional<Error>& error() const { return error_; }
+
+  // Runs a compiled query; calls `on_result` per solution.
+  bool RunQuery(const CompiledQuery& q, std::vector<QueryResult>& out) {
+    Frame f(q.frame_size);
+    query_values_.assign(q.body->size(), Value::True());
+    EvalBody(*q.body, 0, f, [&]() -> bool {
+      QueryResult r;
+      r.expressions = query_values_;
+      for (const auto& [name, slot] : q.vars) {
+        if (f.bound[static_cast<size_t>(slot)]) r.bindings[name] = f.vals[static_cast<size_t>(slot)];
+      }
+      out.push_back(std::move(r));
+      return true;
+    });
+    return !error_;
+  }
+
+  // The document at data.<path>.
+  std::optional<Value> EvalPath(std::span<const std::string> path) {
+    std::vector<TermPtr> items;
+    items.reserve(path.size() + 1);
+    auto head = std::make_shared<Term>();
+    head->kind = TermKind::kVar;
+    head->slot = kSlotData;
+    items.push_back(head);
+    for (const auto& p : path) {
+      auto t = std::make_shared<Term>();
+      t->value = Value::String(p);
+      items.push_back(t);
+    }
+    Frame f(0);
+    std::optional<Value> result;
+    EvalDataPath(&policy_.root, &policy_.data, items, 1, f, [&](const Value& v) {
+      result = v;
+      return false;
+    });
+    return result;
+  }
+
+ private:
+  // ---- errors ----------------------------------------------------------------------------------
+
+  bool Fail(Error e) {
+    if (!error_) error_ = std::move(e);
+    return false;
+  }
+
+  bool Conflict(const Location& loc, const std::string& msg) {
+    return Fail(MakeError(loc.ToString() + ": eval_conflict_error: " + msg, kConflictError));
+  }
+
+  // ---- bodies and expressions ------------------------------------------------------------------
+
+  bool EvalBody(const Body& body, size_t i, Frame& f, Cont k) {
+    if (i == body.size()) return k();
+    const Expr& e = body[i];
+    auto next = [&]() -> bool { return EvalBody(body, i + 1, f, k); };
+    if (!e.withs.empty()) return EvalWith(e, f, next);
+    return EvalExpr(e, f, next);
+  }
+
+  bool EvalExpr(const Expr& e, Frame& f, Cont k) {
+    if (e.negated) {
+      bool found = false;
+      EvalPositive(e, f, [&]() -> bool {
+        found = true;
+        return false;
+      });
+      if (error_) return false;
+      if (found) return true;
+      return k();
+    }
+    return EvalPositive(e, f, k);
+  }
+
+  bool EvalPositive(const Expr& e, Frame& f, Cont k) {
+    switch (e.kind) {
+      case ExprKind::kTerm:
+        return EvalTerm(*e.lhs, f, [&](const Value& v) -> bool {
+          if (v.is_bool() && !v.as_bool()) return true;
+          if (e.query_index >= 0) query_values_[static_cast<size_t>(e.query_index)] = v;
+          return k();
+        });
+      case ExprKind::kUnify:
+      case ExprKind::kAssign: return Unify(*e.lhs, *e.rhs, f, k);
+      case ExprKind::kSome: return k();
+      case ExprKind::kSomeIn:
+        return EvalTerm(*e.coll, f, [&](const Value& coll) -> bool {
+          return ForEachMember(coll, [&](const Value& key, const Value& val) -> bool {
+            auto with_val = [&]() -> bool { return UnifyValue(*e.val, val, f, k); };
+            if (e.key) return UnifyValue(*e.key, key, f, with_val);
+            return with_val();
+          });
+        });
+      case ExprKind::kEvery:
+        return EvalTerm(*e.coll, f, [&](const Value& coll) -> bool {
+          bool all = true;
+          ForEachMember(coll, [&](const Value& key, const Value& val) -> bool {
+            bool found = false;
+            auto body = [&]() -> bool {
+              return EvalBody(*e.body, 0, f, [&]() -> bool {
+                found = true;
+                return false;
+              });
+            };
+            auto with_val = [&]() -> bool { return UnifyValue(*e.val, val, f, body); };
+            if (e.key) {
+              UnifyValue(*e.key, key, f, with_val);
+            } else {
+              with_val();
+            }
+            if (error_) return false;
+            if (!found) {
+              all = false;
+              return false;
+            }
+            return true;
+          });
+          if (error_) return false;
+          if (!all) return true;
+          return k();
+        });
+    }
+    return true;
+  }
+
+  // Calls fn(key, value) for each member of a collection (arrays: index, sets: element twice).
+  template <class F>
+  bool ForEachMember(const Value& coll, F&& fn) {
+    if (coll.is_array()) {
+      const Array& a = coll.array();
+      for (size_t i = 0; i < a.size(); ++i) {
+        if (!fn(Value::Int(static_cast<int64_t>(i)), a[i])) return false;
+      }
+    } else if (coll.is_object()) {
+      for (const auto& [k, v] : coll.object()) {
+        if (!fn(k, v)) return false;
+      }
+    } else if (coll.is_set()) {
+      for (const auto& v : coll.set()) {
+        if (!fn(v, v)) return false;
+      }
+    }
+    return true;
+  }
+
+  // ---- with ------------------------------------------------------------------------------------
+
+  struct Mock {
+    std::string repl_key;  // a function to call instead, or
+    Value value;           // a constant result
+  };
+
+  bool EvalWith(const Expr& e, Frame& f, Cont k) {
+    // Evaluate every replacement value first (in the current state).
+    std::vector<std::optional<Value>> values;
+    for (const auto& w : e.withs) {
+      if (w.kind == With::Target::kFunction && !w.repl_key.empty()) {
+        values.emplace_back(Value());
+        continue;
+      }
+      std::optional<Value> v;
+      EvalTerm(*w.value, f, [&](const Value& x) {
+        v = x;
+        return false;
+      });
+      if (error_) return false;
+      if (!v) return true;  // undefined replacement: the expression is undefined
+      values.push_back(v);
+    }
+    // Apply, evaluate, restore around the continuation.
+    Value saved_input = input_;
+    bool saved_has_input = has_input_;
+    size_t saved_overlays = overlays_.size();
+    auto saved_mocks = mocks_;
+    auto apply = [&] {
+      for (size_t i = 0; i < e.withs.size(); ++i) {
+        const With& w = e.withs[i];
+        switch (w.kind) {
+          case With::Target::kInput:
+            input_ = Upsert(has_input_ ? input_ : Value::EmptyObject(), w.path, 0, *values[i]);
+            has_input_ = true;
+            break;
+          case With::Target::kData: overlays_.emplace_back(w.path, *values[i]); break;
+          case With::Target::kFunction: mocks_[w.func_key] = Mock{w.repl_key, *values[i]}; break;
+        }
+      }
+      caches_.emplace_back();
+    };
+    Value with_input;
+    bool with_has_input = false;
+    std::vector<std::pair<std::vector<Value>, Value>> with_overlays;
+    auto restore = [&] {
+      caches_.pop_back();
+      input_ = saved_input;
+      has_input_ = saved_has_input;
+      overlays_.resize(saved_overlays);
+      mocks_ = saved_mocks;
+    };
+    apply();
+    with_input = input_;
+    with_has_input = has_input_;
+    with_overlays.assign(overlays_.begin() + static_cast<std::ptrdiff_t>(saved_overlays),
+                         overlays_.end());
+    auto with_mocks = mocks_;
+    bool r = EvalExpr(e, f, [&]() -> bool {
+      // The rest of the body runs without the replacements.
+      Cache layer = std::move(caches_.back());
+      restore();
+      bool r2 = k();
+      input_ = with_input;
+      has_input_ = with_has_input;
+      overlays_.insert(overlays_.end(), with_overlays.begin(), with_overlays.end());
+      mocks_ = with_mocks;
+      caches_.push_back(std::move(layer));
+      return r2;
+    });
+    restore();
+    return r;
+  }
+
+  // ---- terms -----------------------------------------------------------------------------------
+
+  bool EvalTerm(const Term& t, Frame& f, ValCont k) {
+    switch (t.kind) {
+      case TermKind::kValue: return k(t.value);
+      case TermKind::kVar: {
+        if (t.slot == kSlotInput) return has_input_ ? k(input_) : true;
+        if (t.slot == kSlotData) {
+          static const std::vector<TermPtr> kNoPath;
+          return EvalDataPath(&policy_.root, &policy_.data, kNoPath, 0, f, k);
+        }
+        auto s = static_cast<size_t>(t.slot);
+        if (t.slot < 0 || !f.bound[s]) {
+          return Fail(MakeError(t.loc.ToString() + ": rego_unsafe_var_error: var " + t.name +
+                                    " is unsafe",
+                                kCompileError));
+        }
+        return k(f.vals[s]);
+      }
+      case TermKind::kRef: return EvalRef(t, f, k);
+      case TermKind::kArray: {
+        Array acc;
+        acc.reserve(t.items.size());
+        return EvalItems(t.items, 0, f, acc, [&](Array& a) { return k(Value::FromArray(a)); });
+      }
+      case TermKind::kSet: {
+        Array acc;
+        return EvalItems(t.items, 0, f, acc, [&](Array& a) {
+          return k(Value::FromSet(Set(a.begin(), a.end())));
+        });
+      }
+      case TermKind::kObject: {
+        Array acc;
+        return EvalItems(t.items, 0, f, acc, [&](Array& a) {
+          Object o;
+          for (size_t i = 0; i + 1 < a.size(); i += 2) o.insert_or_assign(a[i], a[i + 1]);
+          return k(Value::FromObject(std::move(o)));
+        });
+      }
+      case TermKind::kArrayCompr: {
+        Array out;
+        EvalBody(*t.body, 0, f, [&]() -> bool {
+          return EvalTerm(*t.head, f, [&](const Value& v) {
+            out.push_back(v);
+            return true;
+          });
+        });
+        if (error_) return false;
+        return k(Value::FromArray(std::move(out)));
+      }
+      case TermKind::kSetCompr: {
+        Set out;
+        EvalBody(*t.body, 0, f, [&]() -> bool {
+          return EvalTerm(*t.head, f, [&](const Value& v) {
+            out.insert(v);
+            return true;
+          });
+        });
+        if (error_) return false;
+        return k(Value::FromSet(std::move(out)));
+      }
+      case TermKind::kObjectCompr: {
+        Object out;
+        EvalBody(*t.body, 0, f, [&]() -> bool {
+          return EvalTerm(*t.key, f, [&](const Value& key) {
+            return EvalTerm(*t.head, f, [&](const Value& v) {
+              auto [it, inserted] = out.emplace(key, v);
+              if (!inserted && !(it->second == v)) {
+                return Conflict(t.loc, "object keys must be unique");
+              }
+              return true;
+            });
+          });
+        });
+        if (error_) return false;
+        return k(Value::FromObject(std::move(out)));
+      }
+      case TermKind::kCall: return EvalCall(t, f, k);
+      case TermKind::kTemplate: {
+        Array acc;
+        return EvalTemplateParts(t, 0, f, std::string(), k);
+      }
+    }
+    return true;
+  }
+
+  bool EvalTemplateParts(const Term& t, size_t i, Frame& f, const std::string& acc, ValCont k) {
+    if (i == t.items.size()) return k(Value::String(acc));
+    const Term& part = *t.items[i];
+    if (part.kind == TermKind::kValue && part.value.is_string() && i % 2 == 0) {
+      return EvalTemplateParts(t, i + 1, f, acc + part.value.str(), k);
+    }
+    // An embedded expression: its single value (a set of values would be ambiguous).
+    std::vector<Value> vals;
+    EvalTerm(part, f, [&](const Value& v) {
+      vals.push_back(v);
+      return vals.size() < 2;
+    });
+    if (error_) return false;
+    std::string piece;
+    if (vals.empty()) {
+      piece = "<undefined>";
+    } else if (vals.size() > 1) {
+      return Fail(MakeError(part.loc.ToString() +
+                                ": eval_conflict_error: template expression produced multiple "
+                                "outputs",
+                            kConflictError));
+    } else if (vals[0].is_string()) {
+      piece = vals[0].str();
+    } else {
+      piece = vals[0].ToString();
+    }
+    return EvalTemplateParts(t, i + 1, f, acc + piece, k);
+  }
+
+  template <class F>
+  bool EvalItems(const std::vector<TermPtr>& items, size_t i, Frame& f, Array& acc, F&& done) {
+    if (i == items.size()) return done(acc);
+    return EvalTerm(*items[i], f, [&](const Value& v) -> bool {
+      acc.push_back(v);
+      bool r = EvalItems(items, i + 1, f, acc, done);
+      acc.pop_back();
+      return r;
+    });
+  }
+
+  bool IsUnboundVar(const Term& t, const Frame& f) const {
+    return t.kind == TermKind::kVar && t.slot >= 0 && !f.bound[static_cast<size_t>(t.slot)];
+  }
+
+  // True when evaluating the term could bind variables (it contains unbound ones).
+  bool HasUnbound(const Term& t, const Frame& f) const {
+    switch (t.kind) {
+      case TermKind::kValue: return false;
+      case TermKind::kVar: return IsUnboundVar(t, f);
+      case TermKind::kArray:
+      case TermKind::kObject:
+      case TermKind::kSet:
+      case TermKind::kRef:
+      case TermKind::kCall:
+      case TermKind::kTemplate:
+        for (const auto& it : t.items) {
+          if (HasUnbound(*it, f)) return true;
+        }
+        return false;
+      default: return false;
+    }
+  }
+
+  // ---- references ------------------------------------------------------------------------------
+
+  bool EvalRef(const Term& t, Frame& f, ValCont k) {
+    const Term& head = *t.items[0];
+    if (head.kind == TermKind::kVar) {
+      if (head.slot == kSlotData) return EvalDataPath(&policy_.root, &policy_.data, t.items, 1, f, k);
+      if (head.slot == kSlotInput) {
+        if (!has_input_) return true;
+        return EvalValuePath(input_, t.items, 1, f, k);
+      }
+    }
+    return EvalTerm(head, f, [&](const Value& v) { return EvalValuePath(v, t.items, 1, f, k); });
+  }
+
+  bool EvalValuePath(const Value& v, const std::vector<TermPtr>& items, size_t i, Frame& f,
+                     ValCont k) {
+    if (i == items.size()) return k(v);
+    const Term& key = *items[i];
+    if (key.kind == TermKind::kValue) {
+      const Value* child = v.Get(key.value);
+      if (!child) return true;
+      return EvalValuePath(*child, items, i + 1, f, k);
+    }
+    if (key.kind == TermKind::kVar && key.slot >= 0) {
+      auto s = static_cast<size_t>(key.slot);
+      if (f.bound[s]) {
+        const Value* child = v.Get(f.vals[s]);
+        if (!child) return true;
+        return EvalValuePath(*child, items, i + 1, f, k);
+      }
+      return ForEachMember(v, [&](const Value& mk, const Value& mv) -> bool {
+        f.vals[s] = mk;
+        f.bound[s] = 1;
+        bool r = EvalValuePath(mv, items, i + 1, f, k);
+        f.bound[s] = 0;
+        return r;
+      });
+    }
+    if (!HasUnbound(key, f)) {
+      return EvalTerm(key, f, [&](const Value& kv) -> bool {
+        const Value* child = v.Get(kv);
+        if (!child) return true;
+        return EvalValuePath(*child, items, i + 1, f, k);
+      });
+    }
+    // A pattern key such as [a, b]: unify it with every key.
+    return ForEachMember(v, [&](const Value& mk, const Value& mv) -> bool {
+      return UnifyValue(key, mk, f, [&]() { return EvalValuePath(mv, items, i + 1, f, k); });
+    });
+  }
+
+  // Data overlay (from `with data...`) at exactly this path, if any. Later overlays win.
+  const Value* OverlayAt(const std::vector<Value>& path) const {
+    for (size_t j = overlays_.size(); j-- > 0;) {
+      if (overlays_[j].first == path) return &overlays_[j].second;
+    }
+    return nullptr;
+  }
+
+  bool EvalDataPath(const Node* node, const Value* base, const std::vector<TermPtr>& items,
+                    size_t i, Frame& f, ValCont k) {
+    if (!overlays_.empty() && node) {
+      if (const Value* ov = OverlayAt(node->path)) return EvalValuePath(*ov, items, i, f, k);
+    }
+    if (node == nullptr) {
+      if (!base) return true;
+      return EvalValuePath(*base, items, i, f, k);
+    }
+    if (i == items.size() || node->HasRules()) {
+      auto doc = NodeDocument(node, base);
+      if (error_) return false;
+      if (!doc) return true;
+      return EvalValuePath(*doc, items, i, f, k);
+    }
+    const Term& key = *items[i];
+    auto step = [&](const Value& kv) -> bool {
+      auto it = node->children.find(kv);
+      const Node* child = it == node->children.end() ? nullptr : it->second.get();
+      const Value* child_base = base ? base->Get(kv) : nullptr;
+      if (!child && !child_base) {
+        if (!overlays_.empty()) {
+          std::vector<Value> p = node->path;
+          p.push_back(kv);
+          if (const Value* ov = OverlayAt(p)) return EvalValuePath(*ov, items, i + 1, f, k);
+        }
+        return true;
+      }
+      if (child && !child->HasRules() && child->children.empty() && !child_base) {
+        if (!child->functions.empty()) return true;  // a function is not a document
+      }
+      return EvalDataPath(child, child_base, items, i + 1, f, k);
+    };
+    if (key.kind == TermKind::kValue) return step(key.value);
+    if (key.kind == TermKind::kVar && key.slot >= 0) {
+      auto s = static_cast<size_t>(key.slot);
+      if (f.bound[s]) return step(f.vals[s]);
+      // Enumerate the keys of the children and of the base document.
+      Set keys;
+      for (const auto& [ck, child] : node->children) keys.insert(ck);
+      if (base && base->is_object()) {
+        for (const auto& [bk, bv] : base->object()) keys.insert(bk);
+      }
+      for (const auto& kv : keys) {
+        f.vals[s] = kv;
+        f.bound[s] = 1;
+        bool r = step(kv);
+        f.bound[s] = 0;
+        if (!r) return false;
+      }
+      return true;
+    }
+    if (!HasUnbound(key, f)) {
+      return EvalTerm(key, f, [&](const Value& kv) { return step(kv); });
+    }
+    auto doc = NodeDocument(node, base);
+    if (error_) return false;
+    if (!doc) return true;
+    return EvalValuePath(*doc, items, i, f, k);
+  }
+
+  // ---- documents -------------------------------------------------------------------------------
+
+  struct Cache {
+    std::unordered_map<const Node*, std::optional<Value>> docs;
+  };
+
+  // Inserts value at path below `obj`, reporting conflicts with what is there.
+  bool InsertAt(Object& obj, const std::vector<Value>& path, size_t i, const Value& v,
+                const Location& loc, bool set_element) {
+    const Value& key = path[i];
+    auto it = obj.find(key);
+    if (i + 1 == path.size()) {
+      if (set_element) {
+        Set s;
+        if (it != obj.end()) {
+          if (!it->second.is_set()) return Conflict(loc, "object keys must be unique");
+          s = it->second.set();
+        }
+        s.insert(v);
+        obj.insert_or_assign(key, Value::FromSet(std::move(s)));
+        return true;
+      }
+      if (it != obj.end()) {
+        if (it->second == v) return true;
+        return Conflict(loc, "object keys must be unique");
+      }
+      obj.emplace(key, v);
+      return true;
+    }
+    Object child;
+    if (it != obj.end()) {
+      if (!it->second.is_object()) return Conflict(loc, "object keys must be unique");
+      child = it->second.object();
+    }
+    if (!InsertAt(child, path, i + 1, v, loc, set_element)) return false;
+    obj.insert_or_assign(key, Value::FromObject(std::move(child)));
+    return true;
+  }
+
+  // Merges b into a (objects recursively); false on a conflicting leaf.
+  bool Merge(Object& a, const Object& b) {
+    for (const auto& [k, v] : b) {
+      auto it = a.find(k);
+      if (it == a.end()) {
+        a.emplace(k, v);
+        continue;
+      }
+      if (it->second.is_object() && v.is_object()) {
+        Object m = it->second.object();
+        if (!Merge(m, v.object())) return false;
+        it->second = Value::FromObject(std::move(m));
+      } else if (!(it->second == v)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  std::optional<Value> NodeDocument(const Node* node, const Value* base) {
+    Cache& cache = caches_.back();
+    auto it = cache.docs.find(node);
+    if (it != cache.docs.end()) return it->second;
+    if (in_progress_.count(node)) {
+      Fail(MakeError("rego_recursion_error: rule data." + PathString(node->path) +
+                         " is recursive",
+                     kRecursionError));
+      return std::nullopt;
+    }
+    in_progress_.insert(node);
+    std::optional<Value> doc = ComputeDocument(node, base);
+    in_progress_.erase(node);
+    if (error_) return std::nullopt;
+    caches_.back().docs.emplace(node, doc);
+    return doc;
+  }
+
+  static std::string PathString(const std::vector<Value>& path) {
+    std::string s;
+    for (const auto& p : path) {
+      if (!s.empty()) s += ".";
+      s += p.is_string() ? p.str() : p.ToString();
+    }
+    return s;
+  }
+
+  std::optional<Value> ComputeDocument(const Node* node, const Value* base) {
+    std::optional<Value> complete;
+    const Rule* complete_rule = nullptr;
+    bool has_set = false;
+    Set set_elems;
+    bool has_object = false;
+    Object obj;
+    for (const Rule* r : node->rules) {
+      size_t suffix = r->ref.size() - r->ground_prefix;
+      if (r->kind == RuleKind::kPartialSet && suffix == 0) {
+        has_set = true;
+        EvalRuleChain(*r, [&](Frame& f, const Rule& which) -> bool {
+          return EvalTerm(*which.key, f, [&](const Value& v) {
+            set_elems.insert(v);
+            return true;
+          });
+        });
+      } else if (suffix == 0) {
+        bool constant = true;
+        EvalRuleChain(*r, [&](Frame& f, const Rule& which) -> bool {
+          constant = !which.value || which.value->kind == TermKind::kValue;
+          auto take = [&](const Value& v) -> bool {
+            if (complete && !(*complete == v)) {
+              return Conflict(r->loc, "complete rules must not produce multiple outputs");
+            }
+            complete = v;
+            complete_rule = r;
+            return !constant;
+          };
+          if (!which.value) return take(Value::True());
+          return EvalTerm(*which.value, f, take);
+        });
+      } else {
+        has_object = true;
+        bool is_set = r->kind == RuleKind::kPartialSet;
+        EvalRuleChain(*r, [&](Frame& f, const Rule& which) -> bool {
+          std::vector<Value> keys;
+          return EvalSuffix(which, r->ground_prefix, f, keys, [&]() -> bool {
+            auto insert = [&](const Value& v) {
+              return InsertAt(obj, keys, 0, v, r->loc, is_set);
+            };
+            if (is_set) return EvalTerm(*which.key, f, insert);
+            if (!which.value) return insert(Value::True());
+            return EvalTerm(*which.value, f, insert);
+          });
+        });
+      }
+      if (error_) return std::nullopt;
+    }
+    (void)complete_rule;
+    if (!complete && node->default_rule && !has_set && !has_object) {
+      Frame f(node->default_rule->frame_size);
+      EvalTerm(*node->default_rule->value, f, [&](const Value& v) {
+        complete = v;
+        return false;
+      });
+      if (error_) return std::nullopt;
+    }
+    // Children (packages, deeper ref-head rules) and base data.
+    bool has_children = false;
+    Object children;
+    for (const auto& [key, child] : node->children) {
+      if (child->rules.empty() && !child->default_rule && child->children.empty()) {
+        continue;  // functions only
+      }
+      has_children = true;
+      const Value* child_base = base ? base->Get(key) : nullptr;
+      std::optional<Value> cv;
+      if (const Value* ov = overlays_.empty() ? nullptr : OverlayAt(child->path)) {
+        cv = *ov;
+      } else {
+        cv = NodeDocument(child.get(), child_base);
+      }
+      if (error_) return std::nullopt;
+      if (cv) children.insert_or_assign(key, *cv);
+    }
+    if (complete) {
+      if (!children.empty() || (has_object && !obj.empty())) {
+        if (!complete->is_object()) {
+          Conflict(node->rules.empty() ? Location{} : node->rules.front()->loc,
+                   "object keys must be unique");
+          return std::nullopt;
+        }
+        Object merged = complete->object();
+        if (!Merge(merged, children) || !Merge(merged, obj)) {
+          Conflict(node->rules.front()->loc, "object keys must be unique");
+          return std::nullopt;
+        }
+        return ApplyOverlays(node, Value::FromObject(std::move(merged)));
+      }
+      return ApplyOverlays(node, *complete);
+    }
+    if (has_set) return ApplyOverlays(node, Value::FromSet(std::move(set_elems)));
+    if (has_object || has_children) {
+      if (!Merge(obj, children)) {
+        Conflict(node->rules.empty() ? Location{} : node->rules.front()->loc,
+                 "object keys must be unique");
+        return std::nullopt;
+      }
+      if (base && base->is_object()) {
+        Object b = base->object();
+        Merge(b, obj);
+        for (auto& [k, v] : obj) b.insert_or_assign(k, v);
+        return ApplyOverlays(node, Value::FromObject(std::move(b)));
+      }
+      if (!has_object && obj.empty() && !node->rules.empty()) {
+        return std::nullopt;  // only undefined complete rules below a rule node
+      }
+      return ApplyOverlays(node, Value::FromObject(std::move(obj)));
+    }
+    if (base) return ApplyOverlays(node, *base);
+    if (!node->rules.empty()) return std::nullopt;
+    return std::nullopt;
+  }
+
+  // Applies `with data.<deeper path>` replacements to a computed document.
+  Value ApplyOverlays(const Node* node, Value doc) {
+    for (const auto& [path, v] : overlays_) {
+      if (path.size() <= node->path.size()) continue;
+      if (!std::equal(node->path.begin(), node->path.end(), path.begin())) continue;
+      std::vector<Value> rest(path.begin() + static_cast<std::ptrdiff_t>(node->path.size()),
+                              path.end());
+      doc = Upsert(doc, rest, 0, v);
+    }
+    return doc;
+  }
+
+  // Evaluates the non-ground part of a rule's head reference into `keys`.
+  bool EvalSuffix(const Rule& r, size_t i, Frame& f, std::vector<Value>& keys, Cont k) {
+    if (i == r.ref.size()) return k();
+    return EvalTerm(*r.ref[i], f, [&](const Value& v) -> bool {
+      keys.push_back(v);
+      bool res = EvalSuffix(r, i + 1, f, keys, k);
+      keys.pop_back();
+      return res;
+    });
+  }
+
+  // Runs a rule and its else chain: the first definition with a solution provides the values.
+  bool EvalRuleChain(const Rule& rule, FnRef<bool(Frame&, const Rule&)> on_solution) {
+    for (const Rule* cur = &rule; cur; cur = cur->else_rule.get()) {
+      Frame f(rule.frame_size);
+      bool any = false;
+      EvalBody(*cur->body, 0, f, [&]() -> bool {
+        any = true;
+        return on_solution(f, *cur);
+      });
+      if (error_) return false;
+      if (any) return true;
+    }
+    return true;
+  }
+
+  // ---- calls -----------------------------------------------------------------------------------
+
+  bool EvalCall(const Term& t, Frame& f, ValCont k) {
+    if (!mocks_.empty()) {
+      auto it = mocks_.find(t.func_key);
+      if (it != mocks_.end()) return EvalMocked(t, it->second, f, k);
+    }
+    switch (t.call_kind) {
+      case kCallMember2: return EvalMember(t, f, k);
+      case kCallMember3: return EvalMember(t, f, k);
+      case kCallWalk: return EvalWalk(t, f, k);
+      case kCallPrint: {
+        Array args;
+        return EvalItems(t.items, 0, f, args, [&](Array&) { return k(Value::True()); });
+      }
+      default: break;
+    }
+    size_t nargs = std::min(t.items.size(), static_cast<size_t>(t.arity));
+    Array args;
+    args.reserve(nargs);
+    std::vector<TermPtr> operands(t.items.begin(),
+                                  t.items.begin() + static_cast<std::ptrdiff_t>(nargs));
+    return EvalItems(operands, 0, f, args, [&](Array& a) -> bool {
+      auto deliver = [&](const Value& result) -> bool {
+        if (t.items.size() > nargs) {
+          return UnifyValue(*t.items[nargs], result, f, [&]() { return k(Value::True()); });
+        }
+        return k(result);
+      };
+      if (t.call_kind == kCallUser) return CallUser(t, a, deliver);
+      return CallBuiltin(t.builtin, t.name, t.loc, a, deliver);
+    });
+  }
+
+  bool CallBuiltin(const Builtin* b, const std::string& name, const Location& loc,
+                   const Array& args, ValCont k) {
+    auto r = b->fn(bctx_, std::span<const Value>(args.data(), args.size()));
+    if (!r.ok()) {
+      int code = r.error().code;
+      if (code == kUndefined) return true;
+      if (code == kConflictError) return Fail(r.error());
+      if (strict_) {
+        return Fail(MakeError(loc.ToString() + ": " + std::string(ErrorCodeName(code)) + ": " +
+                                  r.error().message,
+                              code));
+      }
+      return true;
+    }
+    return k(*r);
+  }
+
+  bool CallUser(const Term& t, const Array& args, ValCont k) {
+    std::vector<std::string> key = t.func_path;
+    std::vector<Value> path;
+    for (const auto& p : key) path.push_back(Value::String(p));
+    const Node* node = policy_.Find(path);
+    if (!node || node->functions.empty()) return true;
+    std::optional<Value> result;
+    for (const Rule* r : node->functions) {
+      bool constant = true;
+      EvalFunctionChain(*r, args, [&](Frame& f, const Rule& which) -> bool {
+        constant = !which.value || which.value->kind == TermKind::kValue;
+        auto take = [&](const Value& v) -> bool {
+          if (result && !(*result == v)) {
+            return Conflict(t.loc, "functions must not produce multiple outputs for same inputs");
+          }
+          result = v;
+          return !constant;
+        };
+        if (!which.value) return take(Value::True());
+        return EvalTerm(*which.value, f, take);
+      });
+      if (error_) return false;
+    }
+    if (!result) return true;
+    return k(*result);
+  }
+
+  bool EvalFunctionChain(const Rule& rule, const Array& args,
+                         FnRef<bool(Frame&, const Rule&)> on_solution) {
+    for (const Rule* cur = &rule; cur; cur = cur->else_rule.get()) {
+      Frame f(rule.frame_size);
+      bool any = false;
+      UnifyArgs(*cur, args, 0, f, [&]() -> bool {
+        return EvalBody(*cur->body, 0, f, [&]() -> bool {
+          any = true;
+          return on_solution(f, *cur);
+        });
+      });
+      if (error_) return false;
+      if (any) return true;
+    }
+    return true;
+  }
+
+  bool UnifyArgs(const Rule& r, const Array& args, size_t i, Frame& f, Cont k) {
+    if (i == r.args.size() || i == args.size()) return k();
+    return UnifyValue(*r.args[i], args[i], f, [&]() { return UnifyArgs(r, args, i + 1, f, k); });
+  }
+
+  bool EvalMocked(const Term& t, const Mock& m, Frame& f, ValCont k) {
+    size_t nargs = std::min(t.items.size(), static_cast<size_t>(t.arity));
+    auto deliver = [&](const Value& result) -> bool {
+      if (t.items.size() > nargs) {
+        return UnifyValue(*t.items[nargs], result, f, [&]() { return k(Value::True()); });
+      }
+      return k(result);
+    };
+    Array args;
+    std::vector<TermPtr> operands(t.items.begin(),
+                                  t.items.begin() + static_cast<std::ptrdiff_t>(nargs));
+    return EvalItems(operands, 0, f, args, [&](Array& a) -> bool {
+      if (m.repl_key.empty()) return deliver(m.value);
+      // Call the replacement (a built-in or a user function), without re-mocking it.
+      auto saved = mocks_;
+      mocks_.erase(m.repl_key);
+      bool r;
+      if (m.repl_key.rfind("data.", 0) == 0) {
+        Term call;
+        call.kind = TermKind::kCall;
+        call.call_kind = kCallUser;
+        call.loc = t.loc;
+        std::string rest = m.repl_key.substr(5);
+        size_t st = 0;
+        while (true) {
+          size_t d = rest.find('.', st);
+          call.func_path.push_back(rest.substr(st, d == std::string::npos ? d : d - st));
+          if (d == std::string::npos) break;
+          st = d + 1;
+        }
+        r = CallUser(call, a, deliver);
+      } else {
+        const Builtin* b = Builtins().Find(m.repl_key);
+        r = b ? CallBuiltin(b, m.repl_key, t.loc, a, deliver) : true;
+      }
+      mocks_ = saved;
+      return r;
+    });
+  }
+
+  // x in coll / k, v in coll: a membership test, or an enumeration when x (or k, v) is unbound.
+  bool EvalMember(const Term& t, Frame& f, ValCont k) {
+    bool three = t.call_kind == kCallMember3;
+    size_t coll_i = three ? 2 : 1;
+    bool has_out = t.items.size() > coll_i + 1;
+    auto deliver = [&](bool found) -> bool {
+      if (has_out) {
+        return UnifyValue(*t.items[coll_i + 1], Value::Bool(found), f,
+                          [&]() { return k(Value::True()); });
+      }
+      return found ? k(Value::True()) : true;
+    };
+    return EvalTerm(*t.items[coll_i], f, [&](const Value& coll) -> bool {
+      bool pattern = HasUnbound(*t.items[0], f) || (three && HasUnbound(*t.items[1], f));
+      if (!pattern) {
+        bool found = false;
+        auto check = [&](const Value& key, const Value& val) -> bool {
+          auto eq_val = [&](const Value& want) -> bool {
+            if (val == want) found = true;
+            return !found;
+          };
+          if (three) {
+            return EvalTerm(*t.items[0], f, [&](const Value& kv) -> bool {
+              if (!(kv == key)) return true;
+              return EvalTerm(*t.items[1], f, eq_val);
+            });
+          }
+          return EvalTerm(*t.items[0], f, eq_val);
+        };
+        ForEachMember(coll, check);
+        if (error_) return false;
+        return deliver(found);
+      }
+      return ForEachMember(coll, [&](const Value& key, const Value& val) -> bool {
+        if (three) {
+          return UnifyValue(*t.items[0], key, f,
+                            [&]() { return UnifyValue(*t.items[1], val, f, [&]() { return deliver(true); }); });
+        }
+        return UnifyValue(*t.items[0], val, f, [&]() { return deliver(true); });
+      });
+    });
+  }
+
+  // walk(x, [path, value]): every path/value pair of x, the root first.
+  bool EvalWalk(const Term& t, Frame& f, ValCont k) {
+    return EvalTerm(*t.items[0], f, [&](const Value& root) -> bool {
+      Array path;
+      return WalkValue(root, path, [&](const Array& p, const Value& v) -> bool {
+        Value pair = Value::FromArray({Value::FromArray(p), v});
+        if (t.items.size() > 1) {
+          return UnifyValue(*t.items[1], pair, f, [&]() { return k(Value::True()); });
+        }
+        return k(pair);
+      });
+    });
+  }
+
+  bool WalkValue(const Value& v, Array& path, FnRef<bool(const Array&, const Value&)> fn) {
+    if (!fn(path, v)) return false;
+    return ForEachMember(v, [&](const Value& key, const Value& child) -> bool {
+      path.push_back(key);
+      bool r = WalkValue(child, path, fn);
+      path.pop_back();
+      return r;
+    });
+  }
+
+  // ---- unification -----------------------------------------------------------------------------
+
+  bool Bind(const Term& var, const Value& v, Frame& f, Cont k) {
+    auto s = static_cast<size_t>(var.slot);
+    f.vals[s] = v;
+    f.bound[s] = 1;
+    bool r = k();
+    f.bound[s] = 0;
+    return r;
+  }
+
+  bool Unify(const Term& a, const Term& b, Frame& f, Cont k) {
+    if (IsUnboundVar(a, f)) {
+      if (IsUnboundVar(b, f)) {
+        return Fail(MakeError(a.loc.ToString() + ": rego_unsafe_var_error: var " + a.name +
+                                  " is unsafe",
+                              kCompileError));
+      }
+      return EvalTerm(b, f, [&](const Value& v) { return Bind(a, v, f, k); });
+    }
+    if (IsUnboundVar(b, f)) {
+      return EvalTerm(a, f, [&](const Value& v) { return Bind(b, v, f, k); });
+    }
+    if (a.kind == TermKind::kArray && b.kind == TermKind::kArray) {
+      if (a.items.size() != b.items.size()) return true;
+      return UnifyItems(a.items, b.items, 0, f, k);
+    }
+    bool a_pattern = IsPattern(a, f);
+    bool b_pattern = IsPattern(b, f);
+    if (a_pattern && !b_pattern) {
+      return EvalTerm(b, f, [&](const Value& v) { return UnifyValue(a, v, f, k); });
+    }
+    return EvalTerm(a, f, [&](const Value& v) { return UnifyValue(b, v, f, k); });
+  }
+
+  bool UnifyItems(const std::vector<TermPtr>& a, const std::vector<TermPtr>& b, size_t i,
+                  Frame& f, Cont k) {
+    if (i == a.size()) return k();
+    return Unify(*a[i], *b[i], f, [&]() { return UnifyItems(a, b, i + 1, f, k); });
+  }
+
+  // A composite literal with unbound variables: matched structurally, not evaluated.
+  bool IsPattern(const Term& t, const Frame& f) const {
+    if (t.kind == TermKind::kVar) return IsUnboundVar(t, f);
+    if (t.kind == TermKind::kArray || t.kind == TermKind::kObject) return HasUnbound(t, f);
+    return false;
+  }
+
+  bool UnifyValue(const Term& p, const Value& v, Frame& f, Cont k) {
+    switch (p.kind) {
+      case TermKind::kValue: return p.value == v ? k() : true;
+      case TermKind::kVar: {
+        if (p.slot < 0) {
+          return EvalTerm(p, f, [&](const Value& pv) { return pv == v ? k() : true; });
+        }
+        auto s = static_cast<size_t>(p.slot);
+        if (f.bound[s]) return f.vals[s] == v ? k() : true;
+        return Bind(p, v, f, k);
+      }
+      case TermKind::kArray: {
+        if (!v.is_array() || v.array().size() != p.items.size()) return true;
+        return UnifyArrayValues(p.items, v.array(), 0, f, k);
+      }
+      case TermKind::kObject: {
+        if (!v.is_object() || v.object().size() * 2 != p.items.size()) return true;
+        return UnifyObjectValues(p, v, 0, f, k);
+      }
+      default:
+        return EvalTerm(p, f, [&](const Value& pv) { return pv == v ? k() : true; });
+    }
+  }
+
+  bool UnifyArrayValues(const std::vector<TermPtr>& items, const Array& vals, size_t i, Frame& f,
+                        Cont k) {
+    if (i == items.size()) return k();
+    return UnifyValue(*items[i], vals[i], f,
+                      [&]() { return UnifyArrayValues(items, vals, i + 1, f, k); });
+  }
+
+  bool UnifyObjectValues(const Term& p, const Value& v, size_t i, Frame& f, Cont k) {
+    if (i >= p.items.size()) return k();
+    return EvalTerm(*p.items[i], f, [&](const Value& key) -> bool {
+      const Value* val = v.Get(key);
+      if (!val) return true;
+      return UnifyValue(*p.items[i + 1], *val, f,
+                        [&]() { return UnifyObjectValues(p, v, i + 2, f, k); });
+    });
+  }
+
+  const CompiledPolicy& policy_;
+  bool strict_;
+  Value input_;
+  bool has_input_ = false;
+  BuiltinContext bctx_;
+  std::optional<Error> error_;
+  std::vector<Cache> caches_;
+  std::set<const Node*> in_progress_;
+  std::vector<std::pair<std::vector<Value>, Value>> overlays_;
+  std::map<std::string, Mock> mocks_;
+  std::vector<Value> query_values_;
+};
+
+class PolicyImpl : public Policy {
+ public:
+  explicit PolicyImpl(std::shared_ptr<CompiledPolicy> c) : c_(std::move(c)) {}
+
+  Result<std::vector<QueryResult>> Query(std::string_view query, const Value* input,
+                                         const EvalOptions& options) const override {
+    auto q = CompileQuery(*c_, std::string(query));
+    if (!q) return q.error();
+    Evaluator ev(*c_, input, options);
+    std::vector<QueryResult> out;
+    if (!ev.RunQuery(*q, out)) return *ev.error();
+    return out;
+  }
+
+  Result<std::optional<Value>> EvalPath(std::span<const std::string> path, const Value* input,
+                                        const EvalOptions& options) const override {
+    Evaluator ev(*c_, input, options);
+    auto v = ev.EvalPath(path);
+    if (ev.error()) return *ev.error();
+    return v;
+  }
+
+  std::vector<std::string> RulePaths() const override {
+    std::vector<std::string> out;
+    std::set<std::string> seen;
+    for (const auto& m : c_->modules) {
+      for (const auto& r : m->rules) {
+        std::string p = "data";
+        for (const auto& s : m->package) p += "." + s;
+        for (size_t i = 0; i < r->ground_prefix; ++i) {
+          const Value& k = r->ref[i]->value;
+          p += k.is_string() ? "." + k.str() : "[" + k.ToJson() + "]";
+        }
+        if (seen.insert(p).second) out.push_back(p);
+      }
+    }
+    return out;
+  }
+
+ private:
+  std::shared_ptr<CompiledPolicy> c_;
+};
+
+}  // namespace
+
+std::string_view ErrorCodeName(int code) {
+  switch (code) {
+    case kTypeError: return "eval_type_error";
+    case kBuiltinError: return "eval_builtin_error";
+    case kConflictError: return "eval_conflict_error";
+    case kParseError: return "rego_parse_error";
+    case kCompileError: return "rego_compile_error";
+    case kRecursionError: return "rego_recursion_error";
+    default: return "internal_error";
+  }
+}
+
+Result<std::shared_ptr<const Policy>> Policy::Compile(std::vector<ModuleSource> modules,
+                                                      Value data) {
+  auto c = CompileModules(std::move(modules), std::move(data));
+  if (!c) return c.error();
+  return std::shared_ptr<const Policy>(std::make_shared<PolicyImpl>(std::move(*c)));
+}
+
+}  // namespace mcpgw::rego
