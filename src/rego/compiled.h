@@ -25,6 +25,7 @@ struct Node {
   std::vector<const Rule*> rules;      // non-function rules whose ground prefix ends here
   std::vector<const Rule*> functions;  // function definitions at this path
   const Rule* default_rule = nullptr;
+  const Rule* default_function = nullptr;
   bool HasRules() const { return !rules.empty() || default_rule != nullptr; }
 };
 

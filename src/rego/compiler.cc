@@ -671,8 +671,7 @@ class Resolver {
       bool local = false;
       if (!vname.empty()) {
         std::string head = Split(vname)[0];
-        for (const auto& sc : scopes_) local = local || sc.declared.count(head) > 0 ||
-                                               sc.used.count(head) > 0;
+        for (const auto& sc : scopes_) local = local || sc.declared.count(head) > 0;
         if (head == "data" || head == "input") local = false;
       }
       if (!vname.empty() && !local) {
@@ -778,7 +777,14 @@ Result<std::shared_ptr<CompiledPolicy>> CompileModules(std::vector<ModuleSource>
       }
       r->ground_prefix = gp;
       if (r->kind == RuleKind::kFunction) {
-        node->functions.push_back(r.get());
+        if (r->is_default) {
+          if (node->default_function) {
+            return CompileErr(r->loc, "rego_type_error: multiple default functions found");
+          }
+          node->default_function = r.get();
+        } else {
+          node->functions.push_back(r.get());
+        }
       } else if (r->is_default) {
         if (node->default_rule) {
           return CompileErr(r->loc, "rego_type_error: multiple default rules " +
@@ -802,7 +808,11 @@ Result<CompiledQuery> CompileQuery(const CompiledPolicy& policy, const std::stri
   std::map<std::string, std::vector<const Rule*>> functions;
   std::function<void(const Node&, std::vector<std::string>&)> walk =
       [&](const Node& n, std::vector<std::string>& path) {
-        if (!n.functions.empty()) functions[Join(path)] = n.functions;
+        if (!n.functions.empty() || n.default_function) {
+          auto& defs = functions[Join(path)];
+          defs = n.functions;
+          if (n.default_function) defs.push_back(n.default_function);
+        }
         for (const auto& [k, child] : n.children) {
           if (!k.is_string()) continue;
           path.push_back(k.str());

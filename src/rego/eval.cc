@@ -169,6 +169,7 @@ class Evaluator {
         });
       case ExprKind::kEvery:
         return EvalTerm(*e.coll, f, [&](const Value& coll) -> bool {
+          if (!coll.is_collection()) return true;  // every over a non-collection is false
           bool all = true;
           ForEachMember(coll, [&](const Value& key, const Value& val) -> bool {
             bool found = false;
@@ -502,6 +503,19 @@ class Evaluator {
     return nullptr;
   }
 
+  // The base document at `path` with the `with data...` replacements at or below it applied;
+  // nullopt when none applies.
+  std::optional<Value> OverlaidBase(const std::vector<Value>& path, const Value* base) const {
+    std::optional<Value> out;
+    for (const auto& [op, v] : overlays_) {
+      if (op.size() < path.size() || !std::equal(path.begin(), path.end(), op.begin())) continue;
+      if (!out) out = base ? *base : Value::EmptyObject();
+      std::vector<Value> rest(op.begin() + static_cast<std::ptrdiff_t>(path.size()), op.end());
+      out = Upsert(*out, rest, 0, v);
+    }
+    return out;
+  }
+
   bool EvalDataPath(const Node* node, const Value* base, const std::vector<TermPtr>& items,
                     size_t i, Frame& f, ValCont k) {
     if (!overlays_.empty() && node) {
@@ -522,13 +536,14 @@ class Evaluator {
       auto it = node->children.find(kv);
       const Node* child = it == node->children.end() ? nullptr : it->second.get();
       const Value* child_base = base ? base->Get(kv) : nullptr;
-      if (!child && !child_base) {
+      if (!child) {
         if (!overlays_.empty()) {
           std::vector<Value> p = node->path;
           p.push_back(kv);
-          if (const Value* ov = OverlayAt(p)) return EvalValuePath(*ov, items, i + 1, f, k);
+          if (auto ov = OverlaidBase(p, child_base)) return EvalValuePath(*ov, items, i + 1, f, k);
         }
-        return true;
+        if (!child_base) return true;
+        return EvalValuePath(*child_base, items, i + 1, f, k);
       }
       if (child && !child->HasRules() && child->children.empty() && !child_base) {
         if (!child->functions.empty()) return true;  // a function is not a document
@@ -857,7 +872,7 @@ class Evaluator {
     std::vector<Value> path;
     for (const auto& p : key) path.push_back(Value::String(p));
     const Node* node = policy_.Find(path);
-    if (!node || node->functions.empty()) return true;
+    if (!node || (node->functions.empty() && !node->default_function)) return true;
     std::optional<Value> result;
     for (const Rule* r : node->functions) {
       bool constant = true;
@@ -872,6 +887,14 @@ class Evaluator {
         };
         if (!which.value) return take(Value::True());
         return EvalTerm(*which.value, f, take);
+      });
+      if (error_) return false;
+    }
+    if (!result && node->default_function) {
+      Frame f(node->default_function->frame_size);
+      EvalTerm(*node->default_function->value, f, [&](const Value& v) {
+        result = v;
+        return false;
       });
       if (error_) return false;
     }
@@ -916,7 +939,7 @@ class Evaluator {
       if (m.repl_key.empty()) return deliver(m.value);
       // Call the replacement (a built-in or a user function), without re-mocking it.
       auto saved = mocks_;
-      mocks_.erase(m.repl_key);
+      mocks_.erase(t.func_key);
       bool r;
       if (m.repl_key.rfind("data.", 0) == 0) {
         Term call;

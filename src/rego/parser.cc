@@ -412,7 +412,14 @@ class Parser {
     if (p_ + 1 < t_.size()) p_++;
   }
   bool IsPunct(const char* s) const { return Cur().kind == Tok::kPunct && Cur().text == s; }
-  bool IsIdent(const char* s) const { return Cur().kind == Tok::kIdent && Cur().text == s; }
+  // A keyword token used as a keyword (not as a name: `false.foo`, `import.x` are references).
+  bool IsIdent(const char* s) const {
+    return Cur().kind == Tok::kIdent && Cur().text == s && !NextIsDot();
+  }
+  bool NextIsDot() const {
+    const Token& n = Peek(1);
+    return n.kind == Tok::kPunct && n.text == "." && !n.nl_before;
+  }
   Location Loc() const { return Location{file_, Cur().line, Cur().col}; }
 
   static std::string Describe(const Token& t) {
@@ -473,7 +480,7 @@ class Parser {
       rule->is_default = true;
       Next();
     }
-    if (Cur().kind != Tok::kIdent || IsKeyword(Cur().text)) {
+    if (Cur().kind != Tok::kIdent || (IsKeyword(Cur().text) && !NextIsDot())) {
       return Err("unexpected " + Describe(Cur()) + " token: expected rule head");
     }
     // Head reference: name(.name | [term])*
@@ -525,6 +532,11 @@ class Parser {
     }
     if (rule->is_default) {
       if (!rule->value) return ErrAt(rule->loc, "rego_parse_error: default rule must have a value");
+      for (const auto& a : rule->args) {
+        if (a->kind != TermKind::kVar) {
+          return ErrAt(rule->loc, "rego_parse_error: default function arguments must be variables");
+        }
+      }
       rule->body = std::make_shared<Body>();
       return std::vector<std::shared_ptr<Rule>>{rule};
     }
@@ -963,11 +975,11 @@ class Parser {
       }
       case Tok::kIdent: {
         const std::string& s = tok.text;
-        if (s == "true" || s == "false") {
+        if ((s == "true" || s == "false") && !NextIsDot()) {
           Next();
           return MakeValueTerm(Value::Bool(s == "true"), loc);
         }
-        if (s == "null") {
+        if (s == "null" && !NextIsDot()) {
           Next();
           return MakeValueTerm(Value::Null(), loc);
         }
@@ -977,7 +989,7 @@ class Parser {
           Next();
           return MakeValueTerm(Value::FromSet({}), loc);
         }
-        if (IsKeyword(s)) return Err("unexpected " + s + " keyword");
+        if (IsKeyword(s) && !NextIsDot()) return Err("unexpected " + s + " keyword");
         std::string name = s;
         Next();
         auto v = MakeVar(name, loc);
