@@ -26,6 +26,7 @@ struct Node {
   std::vector<const Rule*> functions;  // function definitions at this path
   const Rule* default_rule = nullptr;
   const Rule* default_function = nullptr;
+  bool is_package = false;
   bool HasRules() const { return !rules.empty() || default_rule != nullptr; }
 };
 

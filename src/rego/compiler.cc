@@ -261,6 +261,8 @@ class Resolver {
  private:
   struct Scope {
     std::set<std::string> declared;
+    std::map<std::string, int> declared_at;  // body index of the declaring expression
+    int cur_index = 0;                       // expression being resolved
     std::set<std::string> used;
     std::map<std::string, int> slots;
     int id = 0;
@@ -296,15 +298,22 @@ class Resolver {
   }
 
   static void CollectBodyNames(const Body& body, Scope& scope) {
+    int index = 0;
     for (const auto& e : body) {
-      if (e.kind == ExprKind::kAssign) CollectPatternNames(*e.lhs, scope.declared);
+      std::set<std::string> decl;
+      if (e.kind == ExprKind::kAssign) CollectPatternNames(*e.lhs, decl);
       if (e.kind == ExprKind::kSome) {
-        for (const auto& v : e.vars) CollectPatternNames(*v, scope.declared);
+        for (const auto& v : e.vars) CollectPatternNames(*v, decl);
       }
       if (e.kind == ExprKind::kSomeIn) {
-        if (e.key) CollectPatternNames(*e.key, scope.declared);
-        CollectPatternNames(*e.val, scope.declared);
+        if (e.key) CollectPatternNames(*e.key, decl);
+        CollectPatternNames(*e.val, decl);
       }
+      for (const auto& n : decl) {
+        scope.declared.insert(n);
+        scope.declared_at.emplace(n, index);
+      }
+      ++index;
       for (const TermPtr* t : {&e.lhs, &e.rhs, &e.coll, &e.key, &e.val}) {
         if (*t && e.kind != ExprKind::kEvery) CollectTermNames(**t, scope.used);
       }
@@ -314,9 +323,13 @@ class Resolver {
   }
 
   Status ResolveBody(Body& body) {
-    for (auto& e : body) {
-      if (auto st = ResolveExpr(e); !st) return st;
+    Scope* scope = &scopes_.back();
+    int saved = scope->cur_index;
+    for (size_t i = 0; i < body.size(); ++i) {
+      scopes_.back().cur_index = static_cast<int>(i);
+      if (auto st = ResolveExpr(body[i]); !st) return st;
     }
+    scope->cur_index = saved;
     return {};
   }
 
@@ -410,8 +423,17 @@ class Resolver {
   // Resolves a bare name: a local variable (returns its slot), or a global (returns -1 and sets
   // `global` to the ref it stands for).
   Result<int> LookupVar(const std::string& name, const Location& loc, TermPtr* global) {
+    // An enclosing body's `:=`/some declaration is visible only after it (a closure written
+    // before it has its own variable of that name).
+    std::set<size_t> hidden;
     for (size_t i = scopes_.size(); i-- > 0;) {
       if (scopes_[i].declared.count(name)) {
+        bool inner = i + 1 == scopes_.size();
+        auto at = scopes_[i].declared_at.find(name);
+        if (!inner && at != scopes_[i].declared_at.end() && at->second >= scopes_[i].cur_index) {
+          hidden.insert(i);
+          continue;
+        }
         int s = SlotIn(i, name);
         NoteCapture(i, s);
         return s;
@@ -443,6 +465,7 @@ class Resolver {
     }
     // Used by an enclosing body: captured from there.
     for (size_t i = scopes_.size() - 1; i-- > 0;) {
+      if (hidden.count(i)) continue;
       if (scopes_[i].used.count(name) || scopes_[i].slots.count(name)) {
         int s = SlotIn(i, name);
         NoteCapture(i, s);
@@ -763,6 +786,9 @@ Result<std::shared_ptr<CompiledPolicy>> CompileModules(std::vector<ModuleSource>
     }
   }
   for (const auto& m : policy->modules) {
+    Node* pkg_node = &policy->root;
+    for (const auto& p : m->package) pkg_node = Descend(pkg_node, Value::String(p));
+    pkg_node->is_package = true;
     for (const auto& r : m->rules) {
       r->package = m->package;
       Resolver res(*policy, m.get(), index.functions, index.rule_names);

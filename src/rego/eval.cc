@@ -722,13 +722,16 @@ class Evaluator {
       if (error_) return std::nullopt;
     }
     // Children (packages, deeper ref-head rules) and base data.
-    bool has_children = false;
+    bool has_children = node->is_package;
     Object children;
     for (const auto& [key, child] : node->children) {
-      if (child->rules.empty() && !child->default_rule && child->children.empty()) {
-        continue;  // functions only
-      }
       has_children = true;
+      if (child->rules.empty() && !child->default_rule && child->children.empty() &&
+          !child->is_package) {
+        // A function: not a document. OPA still shows ref-head function paths as empty objects.
+        if (!node->is_package) children.insert_or_assign(key, Value::EmptyObject());
+        continue;
+      }
       const Value* child_base = base ? base->Get(key) : nullptr;
       std::optional<Value> cv;
       if (const Value* ov = overlays_.empty() ? nullptr : OverlayAt(child->path)) {
@@ -974,7 +977,7 @@ class Evaluator {
         return UnifyValue(*t.items[coll_i + 1], Value::Bool(found), f,
                           [&]() { return k(Value::True()); });
       }
-      return found ? k(Value::True()) : true;
+      return k(Value::Bool(found));
     };
     return EvalTerm(*t.items[coll_i], f, [&](const Value& coll) -> bool {
       bool pattern = HasUnbound(*t.items[0], f) || (three && HasUnbound(*t.items[1], f));
@@ -1058,12 +1061,37 @@ class Evaluator {
       if (a.items.size() != b.items.size()) return true;
       return UnifyItems(a.items, b.items, 0, f, k);
     }
+    if (a.kind == TermKind::kObject && b.kind == TermKind::kObject && IsPattern(a, f) &&
+        IsPattern(b, f)) {
+      if (a.items.size() != b.items.size()) return true;
+      return UnifyObjects(a, b, 0, f, k);
+    }
     bool a_pattern = IsPattern(a, f);
     bool b_pattern = IsPattern(b, f);
     if (a_pattern && !b_pattern) {
       return EvalTerm(b, f, [&](const Value& v) { return UnifyValue(a, v, f, k); });
     }
     return EvalTerm(a, f, [&](const Value& v) { return UnifyValue(b, v, f, k); });
+  }
+
+  // Two object literals: the same ground keys, values unified pairwise.
+  bool UnifyObjects(const Term& a, const Term& b, size_t i, Frame& f, Cont k) {
+    if (i >= a.items.size()) return k();
+    return EvalTerm(*a.items[i], f, [&](const Value& key) -> bool {
+      for (size_t j = 0; j + 1 < b.items.size(); j += 2) {
+        bool match = false;
+        EvalTerm(*b.items[j], f, [&](const Value& bk) {
+          match = bk == key;
+          return false;
+        });
+        if (error_) return false;
+        if (match) {
+          return Unify(*a.items[i + 1], *b.items[j + 1], f,
+                       [&]() { return UnifyObjects(a, b, i + 2, f, k); });
+        }
+      }
+      return true;
+    });
   }
 
   bool UnifyItems(const std::vector<TermPtr>& a, const std::vector<TermPtr>& b, size_t i,

@@ -641,7 +641,7 @@ class Parser {
       auto r = ParseEvery(e);
       if (!r) return r.error();
     } else {
-      auto lhs = ParseExprTerm();
+      auto lhs = ParseMember3OrExpr();
       if (!lhs) return lhs.error();
       if (IsPunct(":=") || (IsPunct("=") && !IsPunctAt(1, "="))) {
         e.kind = IsPunct(":=") ? ExprKind::kAssign : ExprKind::kUnify;
@@ -749,6 +749,34 @@ class Parser {
   static constexpr int kPrecIn = 1;
 
   Result<TermPtr> ParseExprTerm() { return ParseBinary(kPrecIn); }
+
+  // `key, value in coll` (membership with key) where a ',' cannot mean anything else: a whole
+  // expression or a parenthesised one.
+  Result<TermPtr> ParseMember3OrExpr() {
+    auto first = ParseExprTerm();
+    if (!first || !IsPunct(",")) return first;
+    Location loc = Loc();
+    Next();
+    auto second = ParseBinary(kPrecIn + 1);
+    if (!second) return second.error();
+    if (!IsIdent("in")) return Err("unexpected " + Describe(Cur()) + " token: expected in");
+    Next();
+    auto coll = ParseBinary(kPrecIn + 1);
+    if (!coll) return coll.error();
+    TermPtr t = MakeCall("internal.member_3", {*first, *second, *coll}, loc);
+    // `(k, v in c) in d`: the result may be used by a following operator.
+    while (!(Cur().nl_before && depth_ == 0)) {
+      std::string op;
+      int prec = BinaryPrec(Cur(), &op);
+      if (prec < kPrecIn) break;
+      Location l2 = Loc();
+      Next();
+      auto rhs = ParseBinary(prec + 1);
+      if (!rhs) return rhs.error();
+      t = MakeCall(op == "in" ? "internal.member_2" : op, {t, *rhs}, l2);
+    }
+    return t;
+  }
 
   int BinaryPrec(const Token& t, std::string* op) const {
     if (t.kind == Tok::kIdent && t.text == "in") {
@@ -989,7 +1017,8 @@ class Parser {
           Next();
           return MakeValueTerm(Value::FromSet({}), loc);
         }
-        if (IsKeyword(s) && !NextIsDot()) return Err("unexpected " + s + " keyword");
+        bool call = IsPunctAt(1, "(") && s == "contains";  // contains() is a built-in
+        if (IsKeyword(s) && !NextIsDot() && !call) return Err("unexpected " + s + " keyword");
         std::string name = s;
         Next();
         auto v = MakeVar(name, loc);
@@ -1002,7 +1031,7 @@ class Parser {
       FlagGuard bar(no_bar_, false);
       Next();
       depth_++;
-      auto t = ParseExprTerm();
+      auto t = ParseMember3OrExpr();
       depth_--;
       if (!t) return t.error();
       if (auto st = Expect(")"); !st) return st.error();
