@@ -536,6 +536,9 @@ class Evaluator {
       auto it = node->children.find(kv);
       const Node* child = it == node->children.end() ? nullptr : it->second.get();
       const Value* child_base = base ? base->Get(kv) : nullptr;
+      if (!child_base && base && kv.is_int()) {
+        child_base = base->Get(std::to_string(kv.as_int()));  // data[2] finds key "2"
+      }
       if (!child) {
         if (!overlays_.empty()) {
           std::vector<Value> p = node->path;
@@ -629,6 +632,10 @@ class Evaluator {
         Object m = it->second.object();
         if (!Merge(m, v.object())) return false;
         it->second = Value::FromObject(std::move(m));
+      } else if (it->second.is_set() && v.is_set()) {
+        Set u = it->second.set();
+        u.insert(v.set().begin(), v.set().end());
+        it->second = Value::FromSet(std::move(u));
       } else if (!(it->second == v)) {
         return false;
       }
@@ -664,6 +671,9 @@ class Evaluator {
   }
 
   std::optional<Value> ComputeDocument(const Node* node, const Value* base) {
+    // A base document that is not an object wins over rules at the same path (as in OPA).
+    if (base && !base->is_object()) return ApplyOverlays(node, *base);
+    std::vector<std::vector<Value>> leaf_paths;  // values of ref-head rules: not merged into
     std::optional<Value> complete;
     const Rule* complete_rule = nullptr;
     bool has_set = false;
@@ -702,6 +712,7 @@ class Evaluator {
           std::vector<Value> keys;
           return EvalSuffix(which, r->ground_prefix, f, keys, [&]() -> bool {
             auto insert = [&](const Value& v) {
+              if (!is_set) leaf_paths.push_back(keys);
               return InsertAt(obj, keys, 0, v, r->loc, is_set);
             };
             if (is_set) return EvalTerm(*which.key, f, insert);
@@ -728,9 +739,7 @@ class Evaluator {
       has_children = true;
       if (child->rules.empty() && !child->default_rule && child->children.empty() &&
           !child->is_package) {
-        // A function: not a document. OPA still shows ref-head function paths as empty objects.
-        if (!node->is_package) children.insert_or_assign(key, Value::EmptyObject());
-        continue;
+        continue;  // a function: not a document
       }
       const Value* child_base = base ? base->Get(key) : nullptr;
       std::optional<Value> cv;
@@ -740,7 +749,19 @@ class Evaluator {
         cv = NodeDocument(child.get(), child_base);
       }
       if (error_) return std::nullopt;
-      if (cv) children.insert_or_assign(key, *cv);
+      if (!cv) continue;
+      // Another rule's value (a leaf) must not be extended by this child's rules.
+      for (const auto& leaf : leaf_paths) {
+        if (!(leaf[0] == key)) continue;
+        const Value* at = &*cv;
+        for (size_t d = 1; at && d < leaf.size(); ++d) at = at->Get(leaf[d]);
+        if (at && !(leaf.size() == 1 && at->is_set())) {
+          Conflict(node->rules.empty() ? Location{} : node->rules.front()->loc,
+                   "object keys must be unique");
+          return std::nullopt;
+        }
+      }
+      children.insert_or_assign(key, *cv);
     }
     if (complete) {
       if (!children.empty() || (has_object && !obj.empty())) {
@@ -767,8 +788,7 @@ class Evaluator {
       }
       if (base && base->is_object()) {
         Object b = base->object();
-        Merge(b, obj);
-        for (auto& [k, v] : obj) b.insert_or_assign(k, v);
+        Merge(b, obj);  // the base document wins where both define a value
         return ApplyOverlays(node, Value::FromObject(std::move(b)));
       }
       if (!has_object && obj.empty() && !node->rules.empty()) {
