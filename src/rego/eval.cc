@@ -755,7 +755,13 @@ class Evaluator {
         if (!(leaf[0] == key)) continue;
         const Value* at = &*cv;
         for (size_t d = 1; at && d < leaf.size(); ++d) at = at->Get(leaf[d]);
-        if (at && !(leaf.size() == 1 && at->is_set())) {
+        const Value* mine = nullptr;
+        if (at) {
+          auto top = obj.find(leaf[0]);
+          mine = top == obj.end() ? nullptr : &top->second;
+          for (size_t d = 1; mine && d < leaf.size(); ++d) mine = mine->Get(leaf[d]);
+        }
+        if (at && !(mine && *mine == *at) && !(leaf.size() == 1 && at->is_set())) {
           Conflict(node->rules.empty() ? Location{} : node->rules.front()->loc,
                    "object keys must be unique");
           return std::nullopt;
@@ -844,7 +850,10 @@ class Evaluator {
   bool EvalCall(const Term& t, Frame& f, ValCont k) {
     if (!mocks_.empty()) {
       auto it = mocks_.find(t.func_key);
-      if (it != mocks_.end()) return EvalMocked(t, it->second, f, k);
+      if (it != mocks_.end()) {
+        Mock m = it->second;  // EvalMocked changes mocks_ while it runs
+        return EvalMocked(t, m, f, k);
+      }
     }
     switch (t.call_kind) {
       case kCallMember2: return EvalMember(t, f, k);
