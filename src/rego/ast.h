@@ -58,6 +58,10 @@ struct Term {
   std::string func_key;  // "count" or "data.pkg.f": identity for `with` mocking
   int arity = 0;         // operands of the callee; one more argument is an output
   std::vector<int> captured;  // comprehensions: outer slots read inside (for safety ordering)
+  // kRef rooted at data: the deepest tree node its leading constant keys reach, and how many
+  // items that covers (evaluation starts there instead of walking from the root).
+  const struct Node* data_node = nullptr;
+  size_t data_index = 0;
 };
 
 enum class ExprKind {

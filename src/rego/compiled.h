@@ -4,6 +4,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,11 @@ struct Node {
   const Rule* default_rule = nullptr;
   const Rule* default_function = nullptr;
   bool is_package = false;
+  int id = 0;  // dense index for per-evaluation caches
+  // Every complete rule here has the same constant value (e.g. `allow if ...` rules): the first
+  // rule that succeeds decides, the rest need not run.
+  std::optional<Value> constant_value;
+  const Value* base = nullptr;  // the base document at this path, if any
   bool HasRules() const { return !rules.empty() || default_rule != nullptr; }
 };
 
@@ -34,6 +40,7 @@ struct CompiledPolicy {
   std::vector<std::shared_ptr<Module>> modules;
   Node root;
   Value data;
+  int node_count = 0;
   const Node* Find(const std::vector<Value>& path) const;
 };
 

@@ -733,6 +733,89 @@ Node* Descend(Node* node, const Value& key) {
   return child.get();
 }
 
+void AnnotateBody(const CompiledPolicy& policy, Body& body);
+
+// Points data references with constant leading keys at their tree node.
+void AnnotateTerm(const CompiledPolicy& policy, Term& t) {
+  if (t.kind == TermKind::kRef && t.items[0]->kind == TermKind::kVar &&
+      t.items[0]->slot == kSlotData) {
+    const Node* n = &policy.root;
+    size_t i = 1;
+    while (i < t.items.size() && t.items[i]->kind == TermKind::kValue && !n->HasRules()) {
+      auto it = n->children.find(t.items[i]->value);
+      if (it == n->children.end()) break;
+      n = it->second.get();
+      ++i;
+    }
+    t.data_node = n;
+    t.data_index = i;
+  }
+  for (auto& it : t.items) AnnotateTerm(policy, *it);
+  if (t.key) AnnotateTerm(policy, *t.key);
+  if (t.head) AnnotateTerm(policy, *t.head);
+  if (t.body) AnnotateBody(policy, *t.body);
+}
+
+void AnnotateBody(const CompiledPolicy& policy, Body& body) {
+  for (auto& e : body) {
+    for (TermPtr* p : {&e.lhs, &e.rhs, &e.key, &e.val, &e.coll}) {
+      if (*p) AnnotateTerm(policy, **p);
+    }
+    for (auto& v : e.vars) AnnotateTerm(policy, *v);
+    for (auto& w : e.withs) AnnotateTerm(policy, *w.value);
+    if (e.body) AnnotateBody(policy, *e.body);
+  }
+}
+
+void AnnotateRule(const CompiledPolicy& policy, Rule& r) {
+  for (Rule* cur = &r; cur; cur = cur->else_rule.get()) {
+    for (auto& t : cur->ref) AnnotateTerm(policy, *t);
+    for (auto& t : cur->args) AnnotateTerm(policy, *t);
+    if (cur->key) AnnotateTerm(policy, *cur->key);
+    if (cur->value) AnnotateTerm(policy, *cur->value);
+    AnnotateBody(policy, *cur->body);
+  }
+}
+
+// Node ids, base-document pointers, constant-value rule sets, data-ref annotations.
+void FinishNode(CompiledPolicy& policy, Node& n, const Value* base) {
+  n.id = policy.node_count++;
+  n.base = base;
+  std::optional<Value> constant;
+  bool all_constant = !n.rules.empty();
+  for (const Rule* r : n.rules) {
+    if (r->kind != RuleKind::kComplete || r->ref.size() != r->ground_prefix) {
+      all_constant = false;
+      break;
+    }
+    for (const Rule* cur = r; cur; cur = cur->else_rule.get()) {
+      Value v = Value::True();
+      if (cur->value) {
+        if (cur->value->kind != TermKind::kValue) {
+          all_constant = false;
+          break;
+        }
+        v = cur->value->value;
+      }
+      if (constant && !(*constant == v)) all_constant = false;
+      constant = v;
+    }
+    if (!all_constant) break;
+  }
+  if (all_constant && constant) n.constant_value = constant;
+  for (auto& [k, child] : n.children) {
+    const Value* cb = base ? base->Get(k) : nullptr;
+    FinishNode(policy, *child, cb);
+  }
+}
+
+void Finish(CompiledPolicy& policy) {
+  FinishNode(policy, policy.root, &policy.data);
+  for (auto& m : policy.modules) {
+    for (auto& r : m->rules) AnnotateRule(policy, *r);
+  }
+}
+
 // Functions and rule names are needed before resolution; built from every module.
 struct Index {
   std::map<std::string, std::vector<const Rule*>> functions;
@@ -823,6 +906,7 @@ Result<std::shared_ptr<CompiledPolicy>> CompileModules(std::vector<ModuleSource>
       }
     }
   }
+  Finish(*policy);
   return policy;
 }
 
@@ -850,7 +934,9 @@ Result<CompiledQuery> CompileQuery(const CompiledPolicy& policy, const std::stri
   walk(policy.root, path);
   std::map<std::string, std::set<std::string>> no_names;
   Resolver res(const_cast<CompiledPolicy&>(policy), nullptr, functions, no_names);
-  return res.ResolveQuery(*body);
+  auto q = res.ResolveQuery(*body);
+  if (q) AnnotateBody(policy, *q->body);
+  return q;
 }
 
 }  // namespace mcpgw::rego

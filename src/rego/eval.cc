@@ -4,6 +4,7 @@
 //
 // Documents are computed per node of the rule tree and memoised for the evaluation (a new cache
 // layer while `with` replaces input, data or functions).
+#include <array>
 #include <chrono>
 #include <optional>
 #include <set>
@@ -39,10 +40,33 @@ class FnRef<R(A...)> {
 using Cont = FnRef<bool()>;
 using ValCont = FnRef<bool(const Value&)>;
 
-struct Frame {
-  explicit Frame(int n) : vals(static_cast<size_t>(n)), bound(static_cast<size_t>(n), 0) {}
-  std::vector<Value> vals;
-  std::vector<uint8_t> bound;
+// Variable slots of one rule evaluation. Small frames (the common case) live on the stack.
+class Frame {
+ public:
+  explicit Frame(int n) : n_(static_cast<size_t>(n)) {
+    if (n_ > kInline) {
+      heap_vals_.resize(n_);
+      heap_bound_.assign(n_, 0);
+      vals = heap_vals_.data();
+      bound = heap_bound_.data();
+    } else {
+      vals = inline_vals_.data();
+      bound = inline_bound_.data();
+      inline_bound_.fill(0);
+    }
+  }
+  Frame(const Frame&) = delete;
+  Frame& operator=(const Frame&) = delete;
+  Value* vals;
+  uint8_t* bound;
+
+ private:
+  static constexpr size_t kInline = 12;
+  size_t n_;
+  std::array<Value, kInline> inline_vals_;
+  std::array<uint8_t, kInline> inline_bound_{};
+  std::vector<Value> heap_vals_;
+  std::vector<uint8_t> heap_bound_;
 };
 
 Value Upsert(const Value& base, const std::vector<Value>& path, size_t i, const Value& v) {
@@ -57,7 +81,9 @@ Value Upsert(const Value& base, const std::vector<Value>& path, size_t i, const 
 class Evaluator {
  public:
   Evaluator(const CompiledPolicy& policy, const Value* input, const EvalOptions& options)
-      : policy_(policy), strict_(options.strict_builtin_errors) {
+      : policy_(policy),
+        strict_(options.strict_builtin_errors),
+        in_progress_(static_cast<size_t>(policy.node_count), 0) {
     if (input) {
       input_ = *input;
       has_input_ = true;
@@ -69,7 +95,7 @@ class Evaluator {
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
     }
-    caches_.emplace_back();
+    caches_.emplace_back(static_cast<size_t>(policy_.node_count));
   }
 
   const std::optional<Error>& error() const { return error_; }
@@ -92,25 +118,38 @@ class Evaluator {
 
   // The document at data.<path>.
   std::optional<Value> EvalPath(std::span<const std::string> path) {
-    std::vector<TermPtr> items;
-    items.reserve(path.size() + 1);
-    auto head = std::make_shared<Term>();
-    head->kind = TermKind::kVar;
-    head->slot = kSlotData;
-    items.push_back(head);
-    for (const auto& p : path) {
-      auto t = std::make_shared<Term>();
-      t->value = Value::String(p);
-      items.push_back(t);
+    const Node* node = &policy_.root;
+    const Value* base = &policy_.data;
+    size_t i = 0;
+    std::vector<Value> keys;
+    keys.reserve(path.size());
+    for (const auto& p : path) keys.push_back(Value::String(p));
+    while (i < keys.size() && !node->HasRules()) {
+      auto it = node->children.find(keys[i]);
+      if (it == node->children.end()) {
+        node = nullptr;
+        base = base ? base->Get(keys[i]) : nullptr;
+        ++i;
+        break;
+      }
+      node = it->second.get();
+      base = node->base;
+      ++i;
     }
-    Frame f(0);
-    std::optional<Value> result;
-    EvalDataPath(&policy_.root, &policy_.data, items, 1, f, [&](const Value& v) {
-      result = v;
-      return false;
-    });
-    return result;
+    std::optional<Value> doc;
+    if (node) {
+      doc = NodeDocument(node, base);
+    } else if (base) {
+      doc = *base;
+    }
+    for (; doc && i < keys.size(); ++i) {
+      const Value* child = doc->Get(keys[i]);
+      if (!child) return std::nullopt;
+      doc = Value(*child);
+    }
+    return doc;
   }
+
 
  private:
   // ---- errors ----------------------------------------------------------------------------------
@@ -261,7 +300,7 @@ class Evaluator {
           case With::Target::kFunction: mocks_[w.func_key] = Mock{w.repl_key, *values[i]}; break;
         }
       }
-      caches_.emplace_back();
+      caches_.emplace_back(static_cast<size_t>(policy_.node_count));
     };
     Value with_input;
     bool with_has_input = false;
@@ -449,7 +488,12 @@ class Evaluator {
   bool EvalRef(const Term& t, Frame& f, ValCont k) {
     const Term& head = *t.items[0];
     if (head.kind == TermKind::kVar) {
-      if (head.slot == kSlotData) return EvalDataPath(&policy_.root, &policy_.data, t.items, 1, f, k);
+      if (head.slot == kSlotData) {
+        if (t.data_node && overlays_.empty()) {
+          return EvalDataPath(t.data_node, t.data_node->base, t.items, t.data_index, f, k);
+        }
+        return EvalDataPath(&policy_.root, &policy_.data, t.items, 1, f, k);
+      }
       if (head.slot == kSlotInput) {
         if (!has_input_) return true;
         return EvalValuePath(input_, t.items, 1, f, k);
@@ -583,8 +627,11 @@ class Evaluator {
 
   // ---- documents -------------------------------------------------------------------------------
 
+  // Documents computed in this evaluation, by node id.
   struct Cache {
-    std::unordered_map<const Node*, std::optional<Value>> docs;
+    explicit Cache(size_t n) : docs(n), done(n, 0) {}
+    std::vector<std::optional<Value>> docs;
+    std::vector<uint8_t> done;
   };
 
   // Inserts value at path below `obj`, reporting conflicts with what is there.
@@ -644,20 +691,20 @@ class Evaluator {
   }
 
   std::optional<Value> NodeDocument(const Node* node, const Value* base) {
-    Cache& cache = caches_.back();
-    auto it = cache.docs.find(node);
-    if (it != cache.docs.end()) return it->second;
-    if (in_progress_.count(node)) {
+    auto id = static_cast<size_t>(node->id);
+    if (caches_.back().done[id]) return caches_.back().docs[id];
+    if (in_progress_[id]) {
       Fail(MakeError("rego_recursion_error: rule data." + PathString(node->path) +
                          " is recursive",
                      kRecursionError));
       return std::nullopt;
     }
-    in_progress_.insert(node);
+    in_progress_[id] = 1;
     std::optional<Value> doc = ComputeDocument(node, base);
-    in_progress_.erase(node);
+    in_progress_[id] = 0;
     if (error_) return std::nullopt;
-    caches_.back().docs.emplace(node, doc);
+    caches_.back().docs[id] = doc;
+    caches_.back().done[id] = 1;
     return doc;
   }
 
@@ -690,6 +737,18 @@ class Evaluator {
             return true;
           });
         });
+      } else if (suffix == 0 && node->constant_value) {
+        // All definitions give the same constant: the first that succeeds decides.
+        bool any = false;
+        EvalRuleChain(*r, [&](Frame&, const Rule&) -> bool {
+          any = true;
+          return false;
+        });
+        if (error_) return std::nullopt;
+        if (any) {
+          complete = *node->constant_value;
+          break;
+        }
       } else if (suffix == 0) {
         bool constant = true;
         EvalRuleChain(*r, [&](Frame& f, const Rule& which) -> bool {
@@ -1184,7 +1243,7 @@ class Evaluator {
   BuiltinContext bctx_;
   std::optional<Error> error_;
   std::vector<Cache> caches_;
-  std::set<const Node*> in_progress_;
+  std::vector<uint8_t> in_progress_;
   std::vector<std::pair<std::vector<Value>, Value>> overlays_;
   std::map<std::string, Mock> mocks_;
   std::vector<Value> query_values_;
