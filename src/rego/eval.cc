@@ -4,7 +4,9 @@
 //
 // Documents are computed per node of the rule tree and memoised for the evaluation (a new cache
 // layer while `with` replaces input, data or functions).
+#include <algorithm>
 #include <array>
+#include <memory>
 #include <chrono>
 #include <optional>
 #include <set>
@@ -40,19 +42,26 @@ class FnRef<R(A...)> {
 using Cont = FnRef<bool()>;
 using ValCont = FnRef<bool(const Value&)>;
 
-// Variable slots of one rule evaluation. Small frames (the common case) live on the stack.
+// Variable slots of one rule evaluation. Small frames (the common case) live on the stack and
+// construct only the slots the rule uses.
 class Frame {
  public:
   explicit Frame(int n) : n_(static_cast<size_t>(n)) {
     if (n_ > kInline) {
-      heap_vals_.resize(n_);
-      heap_bound_.assign(n_, 0);
-      vals = heap_vals_.data();
-      bound = heap_bound_.data();
+      heap_vals_ = std::make_unique<Value[]>(n_);
+      heap_bound_ = std::make_unique<uint8_t[]>(n_);
+      vals = heap_vals_.get();
+      bound = heap_bound_.get();
     } else {
-      vals = inline_vals_.data();
-      bound = inline_bound_.data();
-      inline_bound_.fill(0);
+      vals = reinterpret_cast<Value*>(storage_);
+      for (size_t i = 0; i < n_; ++i) new (&vals[i]) Value();
+      bound = inline_bound_;
+    }
+    std::fill(bound, bound + n_, 0);
+  }
+  ~Frame() {
+    if (n_ <= kInline) {
+      for (size_t i = 0; i < n_; ++i) vals[i].~Value();
     }
   }
   Frame(const Frame&) = delete;
@@ -61,12 +70,12 @@ class Frame {
   uint8_t* bound;
 
  private:
-  static constexpr size_t kInline = 12;
+  static constexpr size_t kInline = 16;
   size_t n_;
-  std::array<Value, kInline> inline_vals_;
-  std::array<uint8_t, kInline> inline_bound_{};
-  std::vector<Value> heap_vals_;
-  std::vector<uint8_t> heap_bound_;
+  alignas(Value) unsigned char storage_[kInline * sizeof(Value)];
+  uint8_t inline_bound_[kInline];
+  std::unique_ptr<Value[]> heap_vals_;
+  std::unique_ptr<uint8_t[]> heap_bound_;
 };
 
 Value Upsert(const Value& base, const std::vector<Value>& path, size_t i, const Value& v) {
@@ -125,7 +134,7 @@ class Evaluator {
     keys.reserve(path.size());
     for (const auto& p : path) keys.push_back(Value::String(p));
     while (i < keys.size() && !node->HasRules()) {
-      auto it = node->children.find(keys[i]);
+      auto it = node->children.find(std::string_view(keys[i].str()));
       if (it == node->children.end()) {
         node = nullptr;
         base = base ? base->Get(keys[i]) : nullptr;
@@ -191,7 +200,10 @@ class Evaluator {
     switch (e.kind) {
       case ExprKind::kTerm:
         return EvalTerm(*e.lhs, f, [&](const Value& v) -> bool {
-          if (v.is_bool() && !v.as_bool()) return true;
+          // A false value fails the expression, except a plain term at the top of a query
+          // (`data.x.allow` is false, not undefined, as in OPA).
+          bool plain_query_term = e.query_index >= 0 && e.lhs->kind != TermKind::kCall;
+          if (v.is_bool() && !v.as_bool() && !plain_query_term) return true;
           if (e.query_index >= 0) query_values_[static_cast<size_t>(e.query_index)] = v;
           return k();
         });
@@ -925,25 +937,44 @@ class Evaluator {
       default: break;
     }
     size_t nargs = std::min(t.items.size(), static_cast<size_t>(t.arity));
-    Array args;
-    args.reserve(nargs);
-    std::vector<TermPtr> operands(t.items.begin(),
-                                  t.items.begin() + static_cast<std::ptrdiff_t>(nargs));
-    return EvalItems(operands, 0, f, args, [&](Array& a) -> bool {
-      auto deliver = [&](const Value& result) -> bool {
-        if (t.items.size() > nargs) {
-          return UnifyValue(*t.items[nargs], result, f, [&]() { return k(Value::True()); });
-        }
-        return k(result);
-      };
+    auto deliver = [&](const Value& result) -> bool {
+      if (t.items.size() > nargs) {
+        return UnifyValue(*t.items[nargs], result, f, [&]() { return k(Value::True()); });
+      }
+      return k(result);
+    };
+    auto call = [&](std::span<const Value> a) -> bool {
       if (t.call_kind == kCallUser) return CallUser(t, a, deliver);
       return CallBuiltin(t.builtin, t.name, t.loc, a, deliver);
+    };
+    constexpr size_t kInlineArgs = 6;
+    if (nargs <= kInlineArgs) {
+      std::array<Value, kInlineArgs> buf;
+      return EvalArgs(t, 0, nargs, f, buf.data(),
+                      [&]() { return call(std::span<const Value>(buf.data(), nargs)); });
+    }
+    std::vector<Value> buf(nargs);
+    return EvalArgs(t, 0, nargs, f, buf.data(), [&]() { return call(buf); });
+  }
+
+  // Evaluates the operands of a call into out[i..n).
+  template <class F>
+  bool EvalArgs(const Term& t, size_t i, size_t n, Frame& f, Value* out, F&& done) {
+    if (i == n) return done();
+    const Term& a = *t.items[i];
+    if (a.kind == TermKind::kValue) {
+      out[i] = a.value;
+      return EvalArgs(t, i + 1, n, f, out, done);
+    }
+    return EvalTerm(a, f, [&](const Value& v) -> bool {
+      out[i] = v;
+      return EvalArgs(t, i + 1, n, f, out, done);
     });
   }
 
   bool CallBuiltin(const Builtin* b, const std::string& name, const Location& loc,
-                   const Array& args, ValCont k) {
-    auto r = b->fn(bctx_, std::span<const Value>(args.data(), args.size()));
+                   std::span<const Value> args, ValCont k) {
+    auto r = b->fn(bctx_, args);
     if (!r.ok()) {
       int code = r.error().code;
       if (code == kUndefined) return true;
@@ -958,7 +989,7 @@ class Evaluator {
     return k(*r);
   }
 
-  bool CallUser(const Term& t, const Array& args, ValCont k) {
+  bool CallUser(const Term& t, std::span<const Value> args, ValCont k) {
     std::vector<std::string> key = t.func_path;
     std::vector<Value> path;
     for (const auto& p : key) path.push_back(Value::String(p));
@@ -993,7 +1024,7 @@ class Evaluator {
     return k(*result);
   }
 
-  bool EvalFunctionChain(const Rule& rule, const Array& args,
+  bool EvalFunctionChain(const Rule& rule, std::span<const Value> args,
                          FnRef<bool(Frame&, const Rule&)> on_solution) {
     for (const Rule* cur = &rule; cur; cur = cur->else_rule.get()) {
       Frame f(rule.frame_size);
@@ -1010,7 +1041,7 @@ class Evaluator {
     return true;
   }
 
-  bool UnifyArgs(const Rule& r, const Array& args, size_t i, Frame& f, Cont k) {
+  bool UnifyArgs(const Rule& r, std::span<const Value> args, size_t i, Frame& f, Cont k) {
     if (i == r.args.size() || i == args.size()) return k();
     return UnifyValue(*r.args[i], args[i], f, [&]() { return UnifyArgs(r, args, i + 1, f, k); });
   }
@@ -1070,23 +1101,26 @@ class Evaluator {
     return EvalTerm(*t.items[coll_i], f, [&](const Value& coll) -> bool {
       bool pattern = HasUnbound(*t.items[0], f) || (three && HasUnbound(*t.items[1], f));
       if (!pattern) {
-        bool found = false;
-        auto check = [&](const Value& key, const Value& val) -> bool {
-          auto eq_val = [&](const Value& want) -> bool {
-            if (val == want) found = true;
-            return !found;
-          };
-          if (three) {
-            return EvalTerm(*t.items[0], f, [&](const Value& kv) -> bool {
-              if (!(kv == key)) return true;
-              return EvalTerm(*t.items[1], f, eq_val);
-            });
+        // Ground operands: evaluate them once, then look the value up.
+        return EvalTerm(*t.items[0], f, [&](const Value& first) -> bool {
+          if (!three) {
+            bool found = false;
+            if (coll.is_set()) {
+              found = coll.set().count(first) > 0;
+            } else {
+              ForEachMember(coll, [&](const Value&, const Value& val) {
+                found = val == first;
+                return !found;
+              });
+            }
+            return deliver(found);
           }
-          return EvalTerm(*t.items[0], f, eq_val);
-        };
-        ForEachMember(coll, check);
-        if (error_) return false;
-        return deliver(found);
+          return EvalTerm(*t.items[1], f, [&](const Value& second) -> bool {
+            const Value* at = coll.is_collection() ? coll.Get(first) : nullptr;
+            if (coll.is_set()) at = nullptr;
+            return deliver(at != nullptr && *at == second);
+          });
+        });
       }
       return ForEachMember(coll, [&](const Value& key, const Value& val) -> bool {
         if (three) {

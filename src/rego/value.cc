@@ -261,6 +261,7 @@ size_t Value::size() const {
 
 const Value* Value::Get(const Value& key) const {
   if (is_object()) {
+    if (key.is_string()) return Get(std::string_view(key.str()));
     auto it = object().find(key);
     return it == object().end() ? nullptr : &it->second;
   }
@@ -344,6 +345,10 @@ size_t Value::Hash() const {
 }
 
 int Compare(const Value& a, const Value& b) {
+  if (a.is_string() && b.is_string()) {
+    int c = a.str().compare(b.str());
+    return c < 0 ? -1 : (c > 0 ? 1 : 0);
+  }
   int ra = KindRank(a);
   int rb = KindRank(b);
   if (ra != rb) return ra < rb ? -1 : 1;
