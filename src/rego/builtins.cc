@@ -22,6 +22,11 @@ const BuiltinRegistry& Builtins() {
     RegisterTimeBuiltins(r);
     RegisterNetBuiltins(r);
     RegisterCryptoBuiltins(r);
+    // The embedded engine has no OPA runtime configuration to report.
+    r.Add("opa.runtime", 0,
+          [](BuiltinContext&, std::span<const Value>) -> Result<Value> {
+            return Value::EmptyObject();
+          });
     return r;
   }();
   return kRegistry;

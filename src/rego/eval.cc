@@ -1060,8 +1060,10 @@ class Evaluator {
     return EvalItems(operands, 0, f, args, [&](Array& a) -> bool {
       if (m.repl_key.empty()) return deliver(m.value);
       // Call the replacement (a built-in or a user function), without re-mocking it.
+      // A replacement runs without any mock: it may call the original, and never another
+      // mock.
       auto saved = mocks_;
-      mocks_.erase(t.func_key);
+      mocks_.clear();
       bool r;
       if (m.repl_key.rfind("data.", 0) == 0) {
         Term call;

@@ -583,8 +583,19 @@ class Parser {
     if (IsIdent("if")) {
       Next();
       if (IsPunct("{")) {
-        // "if {" could be a body or an object/set literal expression; Rego treats it as a body.
-        return ParseBraceBody();
+        // "if {" is a body, or else a single expression starting with an object or set
+        // literal or comprehension ({x: i | ...}).
+        size_t save = p_;
+        int saved_depth = depth_;
+        auto body = ParseBraceBody();
+        if (body) return body;
+        p_ = save;
+        depth_ = saved_depth;
+        auto e = ParseLiteral();
+        if (!e) return body.error();
+        auto b = std::make_shared<Body>();
+        b->push_back(std::move(*e));
+        return b;
       }
       auto e = ParseLiteral();
       if (!e) return e.error();

@@ -156,6 +156,32 @@ const char* CategoryName(Category c) {
   return "?";
 }
 
+// Cases the engine is known not to pass, each with the reason. They still run: a known gap that
+// starts passing counts as a pass. They are listed in the report and do not fail the run; any
+// other failure does. Keep this list short and honest; docs/rego-conformance.md repeats it.
+const std::map<std::string, std::string, std::less<>>& KnownGaps() {
+  static const auto* m = new std::map<std::string, std::string, std::less<>>{
+      {"arithmetic/big_int", "numbers beyond 64-bit integers / doubles (OPA: arbitrary precision)"},
+      {"sprintf/big_int", "numbers beyond 64-bit integers / doubles (OPA: arbitrary precision)"},
+      {"sprintf/big_int/max_cert_serial_number",
+       "numbers beyond 64-bit integers / doubles (OPA: arbitrary precision)"},
+      {"data/nested integer", "number keys into nested base documents (OPA's store stringifies)"},
+      {"invalidkeyerror/invalid keys", "http.send is not supported: the PDP makes no network calls"},
+      {"invalidkeyerror/missing keys", "http.send is not supported: the PDP makes no network calls"},
+      {"withkeyword/builtin: http.send example",
+       "http.send is not supported: the PDP makes no network calls"},
+      {"withkeyword/builtin: nested, multiple mocks",
+       "http.send is not supported: the PDP makes no network calls"},
+      {"jsonbuiltins/yaml round-trip", "yaml.marshal is not supported (go-yaml's exact output)"},
+      {"string-interpolation/with in template expression",
+       "`with` inside a template-string expression"},
+      {"string-interpolation/template-string function arg",
+       "template strings as function argument patterns"},
+      {"time/time caching", "test.sleep is an OPA test-only built-in"},
+  };
+  return *m;
+}
+
 struct Options {
   std::string dir = std::string(MCPGW_SOURCE_DIR) + "/../shared/conformance/opa-v1";
   std::string filter;
@@ -168,6 +194,7 @@ struct DirStats {
   int pass = 0;
   int fail = 0;
   int skipped = 0;
+  int known = 0;  // known gaps that failed (see KnownGaps)
   std::map<std::string, int> reasons;
 };
 
@@ -459,6 +486,7 @@ int main(int argc, char** argv) {
   std::sort(dirs.begin(), dirs.end());
 
   std::map<std::string, DirStats> stats;
+  std::vector<std::pair<std::string, std::string>> known_gaps;
   for (const auto& dir : dirs) {
     std::string name = dir.filename().string();
     DirStats& st = stats[name];
@@ -490,6 +518,11 @@ int main(int argc, char** argv) {
           ++st.pass;
           continue;
         }
+        if (auto gap = KnownGaps().find(note_s); gap != KnownGaps().end()) {
+          ++st.known;
+          known_gaps.emplace_back(note_s, gap->second);
+          continue;
+        }
         ++st.fail;
         ++st.reasons[o.reason];
         if (opt.verbose) {
@@ -503,28 +536,34 @@ int main(int argc, char** argv) {
 
   // The table.
   std::ostringstream md;
-  md << "| directory | category | pass | fail | skipped | reasons |\n";
-  md << "|---|---|---:|---:|---:|---|\n";
+  md << "| directory | category | pass | fail | known gap | skipped | reasons |\n";
+  md << "|---|---|---:|---:|---:|---:|---|\n";
   std::map<Category, DirStats> totals;
   for (const auto& [name, st] : stats) {
-    if (st.pass + st.fail + st.skipped == 0) continue;  // filtered out
+    if (st.pass + st.fail + st.skipped + st.known == 0) continue;  // filtered out
     md << "| " << name << " | " << CategoryName(st.category) << " | " << st.pass << " | " << st.fail
-       << " | " << st.skipped << " | " << TopReasons(st.reasons, 3) << " |\n";
+       << " | " << st.known << " | " << st.skipped << " | " << TopReasons(st.reasons, 3)
+       << " |\n";
     DirStats& t = totals[st.category];
     t.pass += st.pass;
     t.fail += st.fail;
     t.skipped += st.skipped;
+    t.known += st.known;
   }
-  md << "\n| category | pass | fail | skipped | pass rate |\n";
-  md << "|---|---:|---:|---:|---:|\n";
+  md << "\n| category | pass | fail | known gap | skipped | pass rate |\n";
+  md << "|---|---:|---:|---:|---:|---:|\n";
   int pass = 0;
   int fail = 0;
   for (Category c : {Category::kCore, Category::kBuiltin, Category::kOutOfScope}) {
     const DirStats& t = totals[c];
-    md << "| " << CategoryName(c) << " | " << t.pass << " | " << t.fail << " | " << t.skipped
-       << " | " << Percent(t.pass, t.pass + t.fail) << " |\n";
+    md << "| " << CategoryName(c) << " | " << t.pass << " | " << t.fail << " | " << t.known
+       << " | " << t.skipped << " | " << Percent(t.pass, t.pass + t.fail + t.known) << " |\n";
     pass += t.pass;
-    fail += t.fail;
+    fail += t.fail + t.known;
+  }
+  if (!known_gaps.empty()) {
+    md << "\nKnown gaps (failed, listed in the harness with their reason):\n\n";
+    for (const auto& [note, why] : known_gaps) md << "- `" << note << "`: " << why << "\n";
   }
   std::string closing = std::to_string(pass) + " passed, " + std::to_string(fail) + " failed";
   md << "\n" << closing << "\n";
@@ -542,7 +581,7 @@ int main(int argc, char** argv) {
   const DirStats& core = totals[Category::kCore];
   const DirStats& builtin = totals[Category::kBuiltin];
   bool core_ok = core.fail == 0;
-  int builtin_total = builtin.pass + builtin.fail;
+  int builtin_total = builtin.pass + builtin.fail + builtin.known;
   bool builtin_ok = builtin_total == 0 || builtin.pass * 100 >= builtin_total * 95;
   if (!core_ok) std::cerr << "rego_conformance: core-language failures: " << core.fail << "\n";
   if (!builtin_ok) {
