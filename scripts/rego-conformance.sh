@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 JOBS=${JOBS:-2}
-CASES=${1:-../shared/conformance/opa-v1}
+CASES=${1:-tests/rego/opa-v1}
 if [[ ! -d "$CASES" ]]; then
   echo "rego-conformance: no case directory at $CASES" >&2
   exit 2
@@ -42,7 +42,7 @@ Run it:
 
 ```sh
 scripts/rego-conformance.sh            # build, run, rewrite this file
-build/rego_conformance ../shared/conformance/opa-v1 --verbose --filter withkeyword
+build/rego_conformance tests/rego/opa-v1 --verbose --filter withkeyword
 ctest --test-dir build -R rego_conformance
 ```
 

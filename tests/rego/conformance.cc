@@ -2,7 +2,7 @@
 //
 //   rego_conformance [DIR] [--filter SUBSTR] [--verbose] [--markdown FILE]
 //
-// DIR holds the cases converted to JSON (default: <repo>/../shared/conformance/opa-v1; schema in
+// DIR holds the cases converted to JSON (default: <repo>/tests/rego/opa-v1, a copy of shared/conformance/opa-v1; schema in
 // that tree's README.md): one sub-directory per topic, files of {"cases": [...]}. Each case is
 // run the way OPA's runner (v1/topdown/exported_test.go) runs it:
 //   - the modules are compiled as test-0.rego, test-1.rego, ... with `data` as the base document;
@@ -183,7 +183,7 @@ const std::map<std::string, std::string, std::less<>>& KnownGaps() {
 }
 
 struct Options {
-  std::string dir = std::string(MCPGW_SOURCE_DIR) + "/../shared/conformance/opa-v1";
+  std::string dir = std::string(MCPGW_SOURCE_DIR) + "/tests/rego/opa-v1";
   std::string filter;
   std::string markdown;
   bool verbose = false;
