@@ -58,12 +58,16 @@ PIDS+=($!)
 for _ in $(seq 100); do [[ -s "$TMP/token" ]] && break; sleep 0.1; done
 TOKEN="Bearer $(cat "$TMP/token")"
 start_gateway plain "$PLAIN" "auth: {mode: off}
+policy: {mode: off}
 history: {enabled: false}"
 start_gateway oauth "$OAUTH" "history: {enabled: false}
+policy: {mode: off}
 auth: {issuer: \"$ISSUER\", audience: \"$AUDIENCE\", jwks_uri: \"$ISSUER/jwks\", required_scopes: [mcp:read]}"
 start_gateway hsync "$HSYNC" "auth: {mode: off}
+policy: {mode: off}
 history: {dsn: \"sqlite://$TMP/sync.db\", durability: sync}"
 start_gateway hasync "$HASYNC" "auth: {mode: off}
+policy: {mode: off}
 history: {dsn: \"sqlite://$TMP/async.db\", durability: async}"
 S_PLAIN=$(open_session "$PLAIN"); S_OAUTH=$(open_session "$OAUTH" "$TOKEN")
 S_HSYNC=$(open_session "$HSYNC"); S_HASYNC=$(open_session "$HASYNC")

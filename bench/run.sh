@@ -170,6 +170,7 @@ write_mcpgw_config() { # port -> config file path
   cat >"$cfg" <<EOF
 listen: 127.0.0.1:$1
 auth: {mode: off}
+policy: {mode: off}  # like-for-like with the proxies; bench/policy_bench measures decisions
 history: {enabled: false}  # like-for-like with the proxies; bench/overhead.sh measures history
 log_level: warn
 tool_prefix: never

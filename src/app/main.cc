@@ -12,6 +12,9 @@
 #include "history/commands.h"
 #include "http/http.h"
 #include "io/loop.h"
+#include "policy/pdp_server.h"
+#include "policy/store.h"
+#include "rego/cli.h"
 
 namespace {
 
@@ -32,6 +35,16 @@ int Serve(const std::string& config_path, bool check_only) {
   mcpgw::log::ParseFormat(cfg.log_format, &format);
   mcpgw::log::Configure(level, format);
   if (check_only) {
+    if (cfg.policy.mode == mcpgw::config::PolicyConfig::Mode::kEmbedded) {
+      // The policy is part of the configuration: it must load and compile too.
+      auto check_loop = mcpgw::io::NewLoop();
+      mcpgw::policy::PolicyStore store(*check_loop, cfg.policy.paths, 0);
+      mcpgw::Status loaded_policy = store.Load();
+      if (!loaded_policy.ok()) {
+        std::fprintf(stderr, "mcpgw: policy error: %s\n", loaded_policy.error().message.c_str());
+        return 2;
+      }
+    }
     std::printf("%s: OK (%zu servers)\n", cfg.source.empty() ? "(environment)" : cfg.source.c_str(),
                 cfg.servers.size());
     return 0;
@@ -112,6 +125,7 @@ int Serve(const std::string& config_path, bool check_only) {
   };
   loop->OnSignal(SIGTERM, [&] { shutdown("SIGTERM"); });
   loop->OnSignal(SIGINT, [&] { shutdown("SIGINT"); });
+  loop->OnSignal(SIGHUP, [&] { gateway->ReloadPolicy(); });
   loop->Run();
   mcpgw::log::Info("stopped");
   return exit_code;
@@ -137,7 +151,9 @@ int main(int argc, char** argv) {
   serve->add_flag("--check", check, "Validate the configuration and exit (0 = valid, 2 = invalid)");
   serve->footer(
       "Environment (overrides the file): GATEWAY_HOST, GATEWAY_PORT, GATEWAY_LOG_LEVEL,\n"
-      "GATEWAY_ALLOWED_ORIGINS, LOG_FORMAT, ENV.\n"
+      "GATEWAY_ALLOWED_ORIGINS, LOG_FORMAT, ENV, GATEWAY_AUTH_MODE, OAUTH_*, GATEWAY_POLICY_MODE,\n"
+      "GATEWAY_POLICY_PATHS, OPA_URL, OPA_DECISION_PATH, OPA_TIMEOUT_MS. SIGHUP reloads the "
+      "policy.\n"
       "Exit codes: 0 stopped cleanly, 1 runtime failure, 2 bad configuration.");
 
   auto* version = app.add_subcommand("version", "Print the version");
@@ -183,6 +199,49 @@ int main(int argc, char** argv) {
       "reordered row (exit 0 intact, 1 tampered)");
   verify->add_option("--dsn", dsn, "as for db migrate");
 
+  // Rego policies, like `opa test` / `opa eval` (docs/rego-conformance.md).
+  auto* policy = app.add_subcommand("policy", "Test and evaluate Rego policies");
+  policy->require_subcommand(1);
+  mcpgw::rego::PolicyTestOptions policy_test_opts;
+  auto* policy_test = policy->add_subcommand(
+      "test", "Run the test_* rules of the policies under PATH... (like opa test)");
+  policy_test->add_option("paths", policy_test_opts.paths, ".rego and data files or directories")
+      ->required();
+  policy_test->add_flag("-v,--verbose", policy_test_opts.verbose, "List every test with its time");
+  policy_test->footer(
+      "Exit codes: 0 all tests pass, 1 a test fails or errs, 2 load/compile error.");
+  mcpgw::rego::PolicyEvalOptions policy_eval_opts;
+  auto* policy_eval = policy->add_subcommand(
+      "eval", "Evaluate a query against policies and data, print OPA's JSON (like opa eval)");
+  policy_eval
+      ->add_option("-d,--data", policy_eval_opts.data_paths,
+                   ".rego and data files or directories (repeatable)")
+      ->allow_extra_args(false);  // -d a -d b QUERY: one path per -d
+  policy_eval->add_option("-i,--input", policy_eval_opts.input_path, "input document (JSON/YAML)");
+  policy_eval->add_option("-f,--format", policy_eval_opts.format, "json (default) or raw");
+  policy_eval->add_option("query", policy_eval_opts.query, "Rego query, e.g. data.mcp.authz.allow")
+      ->required();
+  policy_eval->footer("Exit codes: 0 evaluated (undefined prints {}), 1 error, 2 bad arguments.");
+
+  // The embedded engine behind OPA's Data API (docs/policy.md).
+  std::string pdp_addr = "127.0.0.1:8181";
+  std::vector<std::string> pdp_paths;
+  int64_t pdp_reload_ms = 500;
+  auto* pdp = app.add_subcommand(
+      "pdp", "Serve OPA's Data API (/v1/data, /health) from the embedded Rego engine");
+  pdp->add_option("-a,--addr", pdp_addr, "host:port to listen on (:8181 = all interfaces)")
+      ->capture_default_str();
+  pdp->add_option("-d,--data", pdp_paths, ".rego and data files or directories (repeatable)")
+      ->allow_extra_args(false);
+  pdp->add_option("--reload-interval-ms", pdp_reload_ms,
+                  "how often the files are checked for changes (0 = only on SIGHUP)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{3600000}));
+  pdp->footer(
+      "POST /v1/data/{path} {\"input\": ...} evaluates; PUT /v1/data/{path} replaces data at "
+      "runtime.\nEnvironment: LOG_FORMAT, GATEWAY_LOG_LEVEL. SIGHUP reloads the files.\n"
+      "Exit codes: 0 stopped cleanly, 1 cannot listen, 2 bad arguments.");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -194,8 +253,11 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*serve) return Serve(config_path, check);
+  if (*pdp) return mcpgw::policy::RunPdp(pdp_addr, pdp_paths, pdp_reload_ms);
   if (*migrate) return mcpgw::history::RunMigrate(mcpgw::history::ResolveDsn(dsn));
   if (*verify) return mcpgw::history::RunVerify(mcpgw::history::ResolveDsn(dsn));
+  if (*policy_test) return mcpgw::rego::RunPolicyTest(policy_test_opts, std::cout, std::cerr);
+  if (*policy_eval) return mcpgw::rego::RunPolicyEval(policy_eval_opts, std::cout, std::cerr);
   if (*rotate_keys) return mcpgw::authserver::RotateKeysCommand(auth_config);
   if (*hash_password) return mcpgw::authserver::HashPasswordCommand(hash_iterations);
   if (*auth_server) return mcpgw::authserver::RunServer(auth_config, auth_check);

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
@@ -128,11 +129,42 @@ void ParseListen(const std::string& text, const YAML::Node& at, Config* cfg) {
   cfg->listen_port = static_cast<int>(p);
 }
 
+// servers[].tools: the allow/deny lists, and per tool (upstream name, a mapping value) the
+// attributes the policy sees: {action: read, labels: [sensitive]}.
+void ParseTools(const YAML::Node& t, ServerConfig* s) {
+  if (!t.IsMap()) {
+    Fail(t,
+         "'tools' must be a mapping: 'allow'/'deny' lists and/or <tool>: {action: ..., labels: "
+         "[...]}");
+  }
+  for (const auto& kv : t) {
+    std::string key = kv.first.as<std::string>();
+    const YAML::Node& v = kv.second;
+    if ((key == "allow" || key == "deny") && !v.IsMap()) {
+      (key == "allow" ? s->tools_allow : s->tools_deny) = StringList(v, "tools." + key);
+      continue;
+    }
+    if (!v.IsMap()) {
+      Fail(v, "'tools." + key +
+                  "' must be a mapping like {action: read, labels: [sensitive]} (or use "
+                  "'allow'/'deny' lists)");
+    }
+    CheckKeys(v, {"action", "labels"}, "tools." + key);
+    ServerConfig::ToolPolicy tp;
+    if (v["action"]) {
+      tp.action = Scalar(v["action"], "tools." + key + ".action");
+      if (tp.action.empty()) Fail(v["action"], "'tools." + key + ".action' must not be empty");
+    }
+    if (v["labels"]) tp.labels = StringList(v["labels"], "tools." + key + ".labels");
+    s->tool_policy[key] = std::move(tp);
+  }
+}
+
 ServerConfig ParseServer(const YAML::Node& n, int index) {
   if (!n.IsMap()) Fail(n, "servers[" + std::to_string(index) + "] must be a mapping");
   CheckKeys(n,
             {"name", "transport", "command", "args", "env", "cwd", "url", "headers", "required",
-             "request_timeout_ms", "tools", "restart", "type", "isolation"},
+             "request_timeout_ms", "tools", "restart", "type", "isolation", "tenant"},
             "servers[" + std::to_string(index) + "]");
   ServerConfig s;
   s.line = n.Mark().line + 1;
@@ -190,13 +222,8 @@ ServerConfig ParseServer(const YAML::Node& n, int index) {
   }
   if (n["request_timeout_ms"])
     s.request_timeout_ms = Int(n["request_timeout_ms"], "request_timeout_ms", 1, 3600000);
-  if (n["tools"]) {
-    const YAML::Node& t = n["tools"];
-    if (!t.IsMap()) Fail(t, "'tools' must be a mapping with 'allow' and/or 'deny' lists");
-    CheckKeys(t, {"allow", "deny"}, "tools");
-    if (t["allow"]) s.tools_allow = StringList(t["allow"], "tools.allow");
-    if (t["deny"]) s.tools_deny = StringList(t["deny"], "tools.deny");
-  }
+  if (n["tenant"]) s.tenant = Scalar(n["tenant"], "tenant");
+  if (n["tools"]) ParseTools(n["tools"], &s);
   if (n["restart"]) {
     const YAML::Node& r = n["restart"];
     if (!r.IsMap()) Fail(r, "'restart' must be a mapping");
@@ -342,6 +369,41 @@ void ParseHistory(const YAML::Node& n, HistoryConfig* h) {
     h->sensitive_tools = StringList(n["sensitive_tools"], "sensitive_tools");
 }
 
+void ParsePolicyMode(const std::string& m, PolicyConfig* p, const std::function<void()>& bad) {
+  if (m == "off") {
+    p->mode = PolicyConfig::Mode::kOff;
+  } else if (m == "embedded") {
+    p->mode = PolicyConfig::Mode::kEmbedded;
+  } else if (m == "opa") {
+    p->mode = PolicyConfig::Mode::kOpa;
+  } else {
+    bad();
+  }
+}
+
+void ParsePolicy(const YAML::Node& n, PolicyConfig* p) {
+  if (!n.IsMap()) Fail(n, "'policy' must be a mapping");
+  CheckKeys(n, {"mode", "paths", "decision_path", "opa_url", "timeout_ms", "reload_interval_ms"},
+            "policy");
+  p->line = n.Mark().line + 1;
+  if (n["mode"]) {
+    std::string m = Scalar(n["mode"], "mode");
+    ParsePolicyMode(m, p, [&] {
+      Fail(n["mode"], "'policy.mode' must be embedded, opa or off, got '" + m + "'");
+    });
+  }
+  if (n["paths"]) {
+    const YAML::Node& paths = n["paths"];
+    p->paths = paths.IsScalar() ? std::vector<std::string>{Scalar(paths, "paths")}
+                                : StringList(paths, "paths");
+  }
+  if (n["decision_path"]) p->decision_path = Scalar(n["decision_path"], "decision_path");
+  if (n["opa_url"]) p->opa_url = Scalar(n["opa_url"], "opa_url");
+  if (n["timeout_ms"]) p->timeout_ms = Int(n["timeout_ms"], "timeout_ms", 1, 60000);
+  if (n["reload_interval_ms"])
+    p->reload_interval_ms = Int(n["reload_interval_ms"], "reload_interval_ms", 0, 3600000);
+}
+
 bool IsLoopbackHost(const std::string& h) {
   return h == "127.0.0.1" || h == "::1" || h == "localhost";
 }
@@ -386,6 +448,24 @@ void ApplyEnv(Config* cfg, const EnvLookup& env) {
     }
   }
   if (const char* v = get("HISTORY_DB_DSN")) cfg->history.dsn = v;
+  PolicyConfig& p = cfg->policy;
+  if (const char* v = get("GATEWAY_POLICY_MODE")) {
+    ParsePolicyMode(v, &p, [&] { bad("GATEWAY_POLICY_MODE", "must be embedded, opa or off"); });
+  }
+  if (const char* v = get("GATEWAY_POLICY_PATHS")) {
+    p.paths.clear();
+    for (auto& item : SplitList(v)) p.paths.push_back(item);
+  }
+  if (const char* v = get("OPA_URL")) p.opa_url = v;
+  if (const char* v = get("OPA_DECISION_PATH")) p.decision_path = v;
+  if (const char* v = get("OPA_TIMEOUT_MS")) {
+    char* end = nullptr;
+    errno = 0;
+    long long ms = std::strtoll(v, &end, 10);
+    if (*end != '\0' || errno != 0 || ms < 1 || ms > 60000)
+      bad("OPA_TIMEOUT_MS", "must be a number of milliseconds from 1 to 60000");
+    p.timeout_ms = ms;
+  }
   if (const char* v = get("OAUTH_ISSUER")) a.issuer = v;
   if (const char* v = get("OAUTH_AUDIENCE")) a.audience = v;
   if (const char* v = get("OAUTH_JWKS_URI")) a.jwks_uri = v;
@@ -406,6 +486,48 @@ void ApplyEnv(Config* cfg, const EnvLookup& env) {
       if (comma == std::string::npos) break;
       start = comma + 1;
     }
+  }
+}
+
+// OPA's path form: segments separated by '/', no leading or trailing '/', none empty.
+std::string NormalizeDecisionPath(std::string path) {
+  // data.mcp.authz.allow (a Rego reference) is accepted too.
+  if (path.find('/') == std::string::npos) std::replace(path.begin(), path.end(), '.', '/');
+  while (!path.empty() && path.front() == '/') path.erase(path.begin());
+  while (!path.empty() && path.back() == '/') path.pop_back();
+  if (path.rfind("data/", 0) == 0) path.erase(0, 5);  // "data/mcp/authz/allow" means the same
+  return path;
+}
+
+void ValidatePolicy(PolicyConfig* p) {
+  auto at = [&](const std::string& what) { throw ConfigError{what, p->line > 0 ? p->line : -1}; };
+  if (p->mode == PolicyConfig::Mode::kUnset && !p->opa_url.empty())
+    p->mode = PolicyConfig::Mode::kOpa;
+  if (p->mode == PolicyConfig::Mode::kUnset) {
+    at("policy is not configured: set 'policy: {mode: embedded, paths: [services/opa/policies, "
+       "services/opa/data]}' (or GATEWAY_POLICY_MODE=embedded), point it at an OPA server with "
+       "'policy: {mode: opa, opa_url: http://127.0.0.1:8181}' (or OPA_URL), or turn it off "
+       "explicitly with 'policy: {mode: off}'");
+  }
+  p->decision_path = NormalizeDecisionPath(p->decision_path);
+  if (p->decision_path.empty() || p->decision_path.find("//") != std::string::npos ||
+      p->decision_path.find(' ') != std::string::npos) {
+    at("policy.decision_path (OPA_DECISION_PATH) must be a path like mcp/authz/allow");
+  }
+  if (p->decision_path.find('/') == std::string::npos) {
+    at("policy.decision_path (OPA_DECISION_PATH) must name a rule inside a package, like "
+       "mcp/authz/allow (the deny reasons are read from the sibling rule 'reasons')");
+  }
+  if (p->mode == PolicyConfig::Mode::kOpa) {
+    if (p->opa_url.empty())
+      at("policy.opa_url (OPA_URL) is required with policy mode opa, e.g. http://127.0.0.1:8181");
+    if (p->opa_url.rfind("http://", 0) != 0 && p->opa_url.rfind("https://", 0) != 0)
+      at("policy.opa_url (OPA_URL) must start with http:// or https://, got '" + p->opa_url + "'");
+    while (!p->opa_url.empty() && p->opa_url.back() == '/') p->opa_url.pop_back();
+  }
+  if (p->mode == PolicyConfig::Mode::kEmbedded && p->paths.empty()) {
+    at("policy.paths (GATEWAY_POLICY_PATHS) must name at least one .rego file or directory with "
+       "policy mode embedded");
   }
 }
 
@@ -454,6 +576,7 @@ void Validate(Config* cfg) {
         ", where anyone who can reach it could use every tool; listen on 127.0.0.1, turn "
         "authentication on, or also set auth.allow_insecure_listen: true");
   }
+  ValidatePolicy(&cfg->policy);
 }
 
 Config ParseRoot(const YAML::Node& root) {
@@ -474,10 +597,26 @@ Config ParseRoot(const YAML::Node& root) {
     return cfg;
   }
   CheckKeys(root,
-            {"listen", "env", "log_level", "log_format", "allowed_origins", "tool_prefix",
-             "prefix_separator", "post_response", "request_timeout_ms", "session_idle_timeout_s",
-             "max_sessions", "max_body_bytes", "max_header_bytes", "sse_retry_ms",
-             "shutdown_grace_ms", "servers", "auth", "history", "log_subject"},
+            {"listen",
+             "env",
+             "log_level",
+             "log_format",
+             "allowed_origins",
+             "tool_prefix",
+             "prefix_separator",
+             "post_response",
+             "request_timeout_ms",
+             "session_idle_timeout_s",
+             "max_sessions",
+             "max_body_bytes",
+             "max_header_bytes",
+             "sse_retry_ms",
+             "shutdown_grace_ms",
+             "servers",
+             "auth",
+             "history",
+             "log_subject",
+             "policy"},
             "the top level");
   if (root["listen"]) ParseListen(Scalar(root["listen"], "listen"), root["listen"], &cfg);
   if (root["env"]) cfg.env = Scalar(root["env"], "env");
@@ -543,6 +682,7 @@ Config ParseRoot(const YAML::Node& root) {
   }
   if (root["auth"]) ParseAuth(root["auth"], &cfg.auth);
   if (root["history"]) ParseHistory(root["history"], &cfg.history);
+  if (root["policy"]) ParsePolicy(root["policy"], &cfg.policy);
   if (root["servers"]) {
     const YAML::Node& servers = root["servers"];
     if (!servers.IsSequence()) Fail(servers, "'servers' must be a list of servers");

@@ -41,6 +41,15 @@ struct ServerConfig {
   std::vector<std::string> tools_deny;
   int64_t restart_initial_backoff_ms = 250;
   int64_t restart_max_backoff_ms = 30000;
+  // Policy attributes (issue 4), sent to the policy as input.resource: the server's tenant ("" =
+  // shared by every tenant) and, per tool (upstream name), its action and labels
+  // (`tools: {<name>: {action: read, labels: [sensitive]}}`, next to allow/deny).
+  std::string tenant;
+  struct ToolPolicy {
+    std::string action;
+    std::vector<std::string> labels;
+  };
+  std::map<std::string, ToolPolicy> tool_policy;
   int line = 0;  // where it was defined, for later error messages
 };
 
@@ -80,6 +89,21 @@ struct HistoryConfig {
       sensitive_tools;  // exposed tool names whose arguments are stored as a hash only
 };
 
+// Policy decision point (issue 4). mode kUnset is an error at start-up, like auth: running without
+// a policy has to be said explicitly (mode: off).
+struct PolicyConfig {
+  enum class Mode { kUnset, kOff, kEmbedded, kOpa };
+  Mode mode = Mode::kUnset;  // GATEWAY_POLICY_MODE: off | embedded | opa
+  // embedded: .rego and .json files or directories (OPA loader rules: JSON data is placed at its
+  // directory's path). GATEWAY_POLICY_PATHS (comma-separated).
+  std::vector<std::string> paths = {"services/opa/policies", "services/opa/data"};
+  std::string decision_path = "mcp/authz/allow";  // OPA_DECISION_PATH (leading '/' optional)
+  std::string opa_url;                            // OPA_URL, mode opa
+  int64_t timeout_ms = 100;                       // OPA_TIMEOUT_MS: remote decision deadline
+  int64_t reload_interval_ms = 500;  // embedded: how often files are checked for changes
+  int line = 0;
+};
+
 struct Config {
   std::string source;  // file name it came from
   std::string listen_host = "127.0.0.1";
@@ -102,6 +126,7 @@ struct Config {
   std::vector<ServerConfig> servers;
   AuthConfig auth;
   HistoryConfig history;
+  PolicyConfig policy;
 };
 
 // Looks up an environment variable; returns nullptr when unset. Injected so tests need no setenv.

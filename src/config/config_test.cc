@@ -7,8 +7,10 @@
 namespace mcpgw::config {
 namespace {
 
-// Authentication must be decided explicitly; tests that are not about it turn it off.
+// Authentication and policy must be decided explicitly; tests that are not about them turn them
+// off (policy: unless the test names GATEWAY_POLICY_MODE itself, "" meaning unset).
 EnvLookup FakeEnv(std::map<std::string, std::string> vars = {{"GATEWAY_AUTH_MODE", "off"}}) {
+  vars.emplace("GATEWAY_POLICY_MODE", "off");
   auto holder = std::make_shared<std::map<std::string, std::string>>(std::move(vars));
   return [holder](const char* name) -> const char* {
     auto it = holder->find(name);
@@ -185,6 +187,121 @@ TEST(Config, BadOAuthSettingsAreNamed) {
     ASSERT_FALSE(cfg.ok()) << yaml;
     EXPECT_NE(cfg.error().message.find(expect), std::string::npos) << cfg.error().message;
   }
+}
+
+TEST(Config, PolicyMustBeDecidedExplicitly) {
+  auto none = LoadString("auth: {mode: off}\n", "gw.yaml", FakeEnv({{"GATEWAY_POLICY_MODE", ""}}));
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.error().message.find("policy is not configured"), std::string::npos);
+  EXPECT_NE(none.error().message.find("mode: off"), std::string::npos);
+  auto off = LoadString("auth: {mode: off}\npolicy: {mode: off}\n", "gw.yaml",
+                        FakeEnv({{"GATEWAY_POLICY_MODE", ""}}));
+  ASSERT_TRUE(off.ok()) << off.error().message;
+  EXPECT_EQ(off->policy.mode, PolicyConfig::Mode::kOff);
+}
+
+TEST(Config, PolicyFromFile) {
+  auto cfg = LoadString(R"(
+auth: {mode: off}
+policy:
+  mode: embedded
+  paths: [policies, data]
+  decision_path: /mcp/authz/allow
+  reload_interval_ms: 250
+)",
+                        "gw.yaml", FakeEnv({{"GATEWAY_POLICY_MODE", ""}}));
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  EXPECT_EQ(cfg->policy.mode, PolicyConfig::Mode::kEmbedded);
+  EXPECT_EQ(cfg->policy.paths, (std::vector<std::string>{"policies", "data"}));
+  EXPECT_EQ(cfg->policy.decision_path, "mcp/authz/allow");  // leading '/' dropped
+  EXPECT_EQ(cfg->policy.reload_interval_ms, 250);
+  auto opa = LoadString(
+      "auth: {mode: off}\npolicy: {mode: opa, opa_url: 'http://127.0.0.1:8181/', timeout_ms: 50, "
+      "decision_path: data.mcp.authz.allow}\n",
+      "gw.yaml", FakeEnv({{"GATEWAY_POLICY_MODE", ""}}));
+  ASSERT_TRUE(opa.ok()) << opa.error().message;
+  EXPECT_EQ(opa->policy.mode, PolicyConfig::Mode::kOpa);
+  EXPECT_EQ(opa->policy.opa_url, "http://127.0.0.1:8181");  // trailing '/' dropped
+  EXPECT_EQ(opa->policy.timeout_ms, 50);
+  EXPECT_EQ(opa->policy.decision_path, "mcp/authz/allow");
+}
+
+TEST(Config, PolicyFromEnvironment) {
+  auto cfg = LoadString("auth: {mode: off}\npolicy: {mode: off}\n", "gw.yaml",
+                        FakeEnv({{"GATEWAY_POLICY_MODE", "embedded"},
+                                 {"GATEWAY_POLICY_PATHS", "a.rego, dir"},
+                                 {"OPA_DECISION_PATH", "x/y/allow"}}));
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  EXPECT_EQ(cfg->policy.mode, PolicyConfig::Mode::kEmbedded);
+  EXPECT_EQ(cfg->policy.paths, (std::vector<std::string>{"a.rego", "dir"}));
+  EXPECT_EQ(cfg->policy.decision_path, "x/y/allow");
+  // OPA_URL alone turns the remote mode on (like OAUTH_ISSUER for auth).
+  auto opa = LoadString("auth: {mode: off}\n", "gw.yaml",
+                        FakeEnv({{"GATEWAY_POLICY_MODE", ""},
+                                 {"OPA_URL", "http://opa:8181"},
+                                 {"OPA_TIMEOUT_MS", "250"}}));
+  ASSERT_TRUE(opa.ok()) << opa.error().message;
+  EXPECT_EQ(opa->policy.mode, PolicyConfig::Mode::kOpa);
+  EXPECT_EQ(opa->policy.opa_url, "http://opa:8181");
+  EXPECT_EQ(opa->policy.timeout_ms, 250);
+}
+
+TEST(Config, BadPolicySettingsAreNamed) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"policy: {mode: maybe}\n", "embedded, opa or off"},
+      {"policy: {mode: opa}\n", "policy.opa_url (OPA_URL) is required"},
+      {"policy: {mode: opa, opa_url: 'opa:8181'}\n", "must start with http://"},
+      {"policy: {mode: embedded, paths: []}\n", "at least one"},
+      {"policy: {mode: off, decision_path: allow}\n", "inside a package"},
+      {"policy: {mode: off, timeout_ms: 0}\n", "between 1 and 60000"},
+      {"policy: {mode: off, colour: red}\n", "unknown setting 'colour'"},
+  };
+  for (const auto& [yaml, expect] : cases) {
+    auto cfg = LoadString(std::string("auth: {mode: off}\n") + yaml, "gw.yaml",
+                          FakeEnv({{"GATEWAY_POLICY_MODE", ""}}));
+    ASSERT_FALSE(cfg.ok()) << yaml;
+    EXPECT_NE(cfg.error().message.find(expect), std::string::npos) << cfg.error().message;
+  }
+  auto env =
+      LoadString("auth: {mode: off}\n", "gw.yaml", FakeEnv({{"GATEWAY_POLICY_MODE", "sometimes"}}));
+  ASSERT_FALSE(env.ok());
+  EXPECT_NE(env.error().message.find("GATEWAY_POLICY_MODE"), std::string::npos);
+  auto timeout = LoadString("auth: {mode: off}\n", "gw.yaml",
+                            FakeEnv({{"OPA_URL", "http://opa:8181"}, {"OPA_TIMEOUT_MS", "soon"}}));
+  ASSERT_FALSE(timeout.ok());
+  EXPECT_NE(timeout.error().message.find("OPA_TIMEOUT_MS"), std::string::npos);
+}
+
+TEST(Config, ServerTenantAndToolAttributes) {
+  auto cfg = LoadString(R"(
+servers:
+  - name: fs
+    command: [node, fs.js]
+    tenant: acme
+    tools:
+      deny: [delete_file]
+      read_file: {action: read}
+      write_file: {action: write, labels: [sensitive, business-hours]}
+)",
+                        "gw.yaml", FakeEnv());
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  const ServerConfig& s = cfg->servers[0];
+  EXPECT_EQ(s.tenant, "acme");
+  EXPECT_EQ(s.tools_deny, std::vector<std::string>{"delete_file"});
+  ASSERT_EQ(s.tool_policy.size(), 2u);
+  EXPECT_EQ(s.tool_policy.at("read_file").action, "read");
+  EXPECT_TRUE(s.tool_policy.at("read_file").labels.empty());
+  EXPECT_EQ(s.tool_policy.at("write_file").labels,
+            (std::vector<std::string>{"sensitive", "business-hours"}));
+  auto bad = LoadString("servers:\n  - name: fs\n    command: x\n    tools: {read_file: read}\n",
+                        "gw.yaml", FakeEnv());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("gw.yaml:4:"), std::string::npos) << bad.error().message;
+  auto unknown =
+      LoadString("servers:\n  - name: fs\n    command: x\n    tools: {read_file: {acton: read}}\n",
+                 "gw.yaml", FakeEnv());
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.error().message.find("unknown setting 'acton'"), std::string::npos);
 }
 
 TEST(Config, MissingFileIsAClearError) {

@@ -14,6 +14,8 @@
 #include "history/recorder.h"
 #include "history/redact.h"
 #include "jsonrpc/jsonrpc.h"
+#include "policy/decider.h"
+#include "policy/input.h"
 #include "sse/sse.h"
 #include "upstream/client.h"
 
@@ -79,6 +81,9 @@ struct InFlight {
   std::string subject;
   int64_t ts_start_us = 0;
   history::RedactedArgs args;
+  std::string action;    // the tool's action from config (policy input), "" if none
+  std::string decision;  // "allow" with a policy, "" without
+  std::string decision_id;
 };
 
 int64_t WallMicros() {
@@ -100,6 +105,33 @@ struct ProgressRoute {
   json::value client_token;
 };
 
+// A client request waiting for its policy decision (the remote PDP answers asynchronously).
+struct PendingCall {
+  Message msg;
+  std::string server;
+  json::object params;     // as they will be forwarded (upstream names)
+  std::string target;      // the exposed tool or prompt name, or the resource URI
+  std::string request_id;  // the client's X-Request-Id, or ""
+  std::string action;
+  Clock::time_point start;
+  int64_t ts_start_us = 0;
+};
+
+std::string Join(const std::vector<std::string>& items, std::string_view sep) {
+  std::string out;
+  for (const auto& i : items) {
+    if (!out.empty()) out += sep;
+    out += i;
+  }
+  return out;
+}
+
+json::array JsonStrings(const std::vector<std::string>& items) {
+  json::array a;
+  for (const auto& i : items) a.emplace_back(i);
+  return a;
+}
+
 class GatewayImpl : public Gateway {
  public:
   GatewayImpl(io::Loop& loop, const config::Config& cfg)
@@ -114,6 +146,8 @@ class GatewayImpl : public Gateway {
     if (cfg_.auth.mode == config::AuthConfig::Mode::kOAuth) {
       auth_ = auth::NewAuthenticator(loop_, *http_client_, cfg_.auth);
     }
+    for (const auto& server : cfg_.servers) server_cfg_[server.name] = &server;
+    decider_ = policy::NewDecider(loop_, *http_client_, cfg_.policy);
     allowed_any_ = std::find(cfg_.allowed_origins.begin(), cfg_.allowed_origins.end(), "*") !=
                    cfg_.allowed_origins.end();
     for (const auto& o : cfg_.allowed_origins) allowed_hosts_.insert(HostOnly(o));
@@ -122,6 +156,13 @@ class GatewayImpl : public Gateway {
   }
 
   Status Start() override {
+    if (decider_) {
+      Status p = decider_->Start();
+      if (!p.ok()) return MakeError("policy: " + p.error().message);
+      log::Info("policy decisions", {{"pdp", decider_->Describe()}});
+    } else {
+      log::Warn("policy is off (policy.mode: off): every authenticated caller may use every tool");
+    }
     if (cfg_.history.enabled) {
       history::RecorderOptions ro;
       ro.dsn = cfg_.history.dsn;
@@ -259,7 +300,8 @@ class GatewayImpl : public Gateway {
   void Route(http::Request&& req, const std::shared_ptr<http::Responder>& res, IdentityPtr who) {
     std::string_view path = req.path();
     current_identity_ = std::move(who);
-    if (path.rfind("/api/v1/", 0) == 0) return HandleApi(req, res);
+    current_remote_ip_ = req.remote_ip;
+    if (path.rfind("/api/v1/", 0) == 0) return AuthorizeApi(std::move(req), res);
     if (path == "/mcp") {
       if (req.method == "POST") return HandlePost(std::move(req), res);
       if (req.method == "GET") return HandleGet(req, res);
@@ -364,6 +406,17 @@ class GatewayImpl : public Gateway {
       if (!auth_->ready()) ready = false;
       comps["auth"] = std::move(a);
     }
+    json::object pol;
+    if (decider_) {
+      pol["status"] = decider_->Ready() ? "ready" : "not_ready";
+      pol["backend"] = decider_->backend();
+      pol["detail"] = decider_->Describe();
+      // Without a PDP every request is denied (fail closed): not ready to serve.
+      if (!decider_->Ready()) ready = false;
+    } else {
+      pol["status"] = "off";
+    }
+    comps["policy"] = std::move(pol);
     json::object sess;
     sess["active"] = sessions_.size();
     sess["max"] = cfg_.max_sessions;
@@ -752,9 +805,10 @@ class GatewayImpl : public Gateway {
     const json::object& p = params ? *params : kEmpty;
 
     if (m == "ping") return reply(json::object());
-    if (m == "tools/list") return reply(ListResult("tools", catalog_.tools()));
-    if (m == "prompts/list") return reply(ListResult("prompts", catalog_.prompts()));
-    if (m == "resources/list") return reply(ListResult("resources", catalog_.resources()));
+    if (m == "tools/list") return ListFiltered(s, stream_id, msg, "tools", catalog_.tools());
+    if (m == "prompts/list") return ListFiltered(s, stream_id, msg, "prompts", catalog_.prompts());
+    if (m == "resources/list")
+      return ListFiltered(s, stream_id, msg, "resources", catalog_.resources());
     if (m == "resources/templates/list")
       return reply(ListResult("resourceTemplates", catalog_.resource_templates()));
     if (m == "logging/setLevel") {
@@ -779,40 +833,58 @@ class GatewayImpl : public Gateway {
       }
       return reply(json::object());
     }
+    // Calls are decided by the policy before they are forwarded (Authorize).
+    auto forward = [this](Session& s, uint64_t stream_id, PendingCall& c,
+                          const policy::Decision* d) { ForwardPending(s, stream_id, c, d); };
     if (m == "tools/call") {
-      std::string_view name = json::FindString(p, "name");
+      std::string name(json::FindString(p, "name"));
       const Target* t = catalog_.FindTool(name);
-      if (!t) return fail(jsonrpc::kInvalidParams, "Unknown tool: " + std::string(name));
-
+      if (!t) return fail(jsonrpc::kInvalidParams, "Unknown tool: " + name);
+      policy::Resource res = ToolResource(name, *t);
       json::object fwd = p;
       fwd["name"] = t->name;
-      return Forward(s, stream_id, msg, t->server, std::move(fwd), std::string(name),
-                     std::move(request_id));
+      auto call =
+          MakePending(std::move(msg), t->server, std::move(fwd), name, std::move(request_id));
+      call->action = res.action;
+      if (const json::value* a = call->params.if_contains("arguments"); a && !a->is_object()) {
+        return Refuse(s, stream_id, *call, jsonrpc::kInvalidParams,
+                      "Invalid params: arguments must be an object", nullptr);
+      }
+      return Authorize(s, stream_id, std::move(call), "/tools/" + name + "/invoke", res, forward);
     }
     if (m == "prompts/get") {
-      std::string_view name = json::FindString(p, "name");
+      std::string name(json::FindString(p, "name"));
       const Target* t = catalog_.FindPrompt(name);
-      if (!t) return fail(jsonrpc::kInvalidParams, "Unknown prompt: " + std::string(name));
+      if (!t) return fail(jsonrpc::kInvalidParams, "Unknown prompt: " + name);
+      policy::Resource res = PromptResource(name, *t);
       json::object fwd = p;
       fwd["name"] = t->name;
-      return Forward(s, stream_id, msg, t->server, std::move(fwd), std::string(name),
-                     std::move(request_id));
+      auto call =
+          MakePending(std::move(msg), t->server, std::move(fwd), name, std::move(request_id));
+      return Authorize(s, stream_id, std::move(call), "/prompts/" + name + "/get", res, forward);
     }
     if (m == "resources/read" || m == "resources/subscribe" || m == "resources/unsubscribe") {
       std::string uri(json::FindString(p, "uri"));
       if (uri.empty()) return fail(jsonrpc::kInvalidParams, "Invalid params: uri is required");
       std::string server = ServerForUri(uri);
       if (server.empty()) return fail(jsonrpc::kResourceNotFound, "Resource not found: " + uri);
-      if (m == "resources/subscribe") {
-        Subscribe(uri, s, server);
-        return reply(json::object());
-      }
       if (m == "resources/unsubscribe") {
         s.subscriptions.erase(uri);
         Unsubscribe(uri, s.id);
         return reply(json::object());
       }
-      return Forward(s, stream_id, msg, server, p, uri, std::move(request_id));
+      policy::Resource res = UriResource(server, uri);
+      auto call = MakePending(std::move(msg), server, p, uri, std::move(request_id));
+      if (m == "resources/subscribe") {
+        return Authorize(
+            s, stream_id, std::move(call), "/resources/subscribe", res,
+            [this](Session& s, uint64_t stream_id, PendingCall& c, const policy::Decision*) {
+              Subscribe(c.target, s, c.server);
+              Emit(s, stream_id, jsonrpc::MakeResult(c.msg.id(), json::object()), true);
+              FinishRequestOnStream(s, stream_id);
+            });
+      }
+      return Authorize(s, stream_id, std::move(call), "/resources/read", res, forward);
     }
     if (m == "completion/complete") {
       const json::object* ref = json::FindObject(p, "ref");
@@ -861,8 +933,268 @@ class GatewayImpl : public Gateway {
     return only;
   }
 
+  // ---------------------------------------------------------------- policy
+
+  std::shared_ptr<PendingCall> MakePending(Message&& msg, std::string server, json::object params,
+                                           std::string target, std::string request_id) {
+    auto c = std::make_shared<PendingCall>();
+    c->msg = std::move(msg);
+    c->server = std::move(server);
+    c->params = std::move(params);
+    c->target = std::move(target);
+    c->request_id = std::move(request_id);
+    c->start = loop_.Now();
+    c->ts_start_us = WallMicros();
+    return c;
+  }
+
+  // The identity a decision is about: the token of this request (it may carry other scopes
+  // than the one that opened the session), else the session's. Null with auth off.
+  const auth::Identity* RequestIdentity(const Session& s) const {
+    if (current_identity_) return current_identity_.get();
+    return static_cast<const auth::Identity*>(s.identity.get());
+  }
+
+  static policy::Subject SubjectOf(const auth::Identity* id) {
+    policy::Subject out;  // anonymous, unauthenticated
+    if (!id) return out;
+    out.sub = id->sub;
+    out.roles = id->roles;
+    out.scopes = id->scopes;
+    out.groups = id->groups;
+    out.tenant = id->tenant;
+    out.client_id = id->client_id;
+    out.authenticated = true;
+    return out;
+  }
+
+  policy::Request PolicyRequest(std::string path, std::string mcp_method, bool list,
+                                const std::string& session) const {
+    policy::Request r;
+    r.path = std::move(path);
+    r.mcp_method = std::move(mcp_method);
+    r.list = list;
+    r.session = session;
+    r.env = cfg_.env;
+    r.ip = current_remote_ip_;
+    r.now_ns = policy::WallNanos();
+    return r;
+  }
+
+  const config::ServerConfig* ServerCfg(const std::string& server) const {
+    auto it = server_cfg_.find(server);
+    return it == server_cfg_.end() ? nullptr : it->second;
+  }
+
+  policy::Resource ToolResource(const std::string& exposed, const Target& t) const {
+    policy::Resource r;
+    r.kind = "tool";
+    r.server = t.server;
+    r.tool = exposed;
+    r.name = t.name;
+    if (const config::ServerConfig* sc = ServerCfg(t.server)) {
+      r.tenant = sc->tenant;
+      if (auto tp = sc->tool_policy.find(t.name); tp != sc->tool_policy.end()) {
+        r.action = tp->second.action;
+        r.labels = tp->second.labels;
+      }
+    }
+    return r;
+  }
+
+  policy::Resource PromptResource(const std::string& exposed, const Target& t) const {
+    policy::Resource r;
+    r.kind = "prompt";
+    r.server = t.server;
+    r.prompt = exposed;
+    r.name = t.name;
+    if (const config::ServerConfig* sc = ServerCfg(t.server)) r.tenant = sc->tenant;
+    return r;
+  }
+
+  policy::Resource UriResource(const std::string& server, const std::string& uri) const {
+    policy::Resource r;
+    r.kind = "resource";
+    r.server = server;
+    r.uri = uri;
+    if (const config::ServerConfig* sc = ServerCfg(server)) r.tenant = sc->tenant;
+    return r;
+  }
+
+  using Proceed = std::function<void(Session&, uint64_t, PendingCall&, const policy::Decision*)>;
+
+  // Asks the policy about a call; on allow runs `proceed` (the decision is null with policy off),
+  // on deny answers -32004 with the reasons and records the refusal.
+  void Authorize(Session& s, uint64_t stream_id, std::shared_ptr<PendingCall> c, std::string path,
+                 const policy::Resource& res, Proceed proceed) {
+    if (!decider_) return proceed(s, stream_id, *c, nullptr);
+    policy::Request pr = PolicyRequest(std::move(path), c->msg.method, false, s.id);
+    pr.args = c->params.if_contains("arguments");
+    rego::Value input =
+        policy::BuildInput(pr, policy::UserValue(SubjectOf(RequestIdentity(s))), res);
+    decider_->Decide(input, [this, sid = s.id, stream_id, c = std::move(c),
+                             proceed = std::move(proceed)](const policy::Decision& d) {
+      Session* session = sessions_.Find(sid);
+      if (!session) return;  // ended while the PDP was deciding
+      if (d.allow) return proceed(*session, stream_id, *c, &d);
+      std::string message = "Forbidden by policy";
+      if (!d.reasons.empty()) message += ": " + Join(d.reasons, "; ");
+      Refuse(*session, stream_id, *c, jsonrpc::kPolicyDenied, message, &d);
+    });
+  }
+
+  void ForwardPending(Session& s, uint64_t stream_id, PendingCall& c, const policy::Decision* d) {
+    Forward(s, stream_id, c.msg, c.server, std::move(c.params), c.target, std::move(c.request_id),
+            &c, d);
+  }
+
+  history::RedactedArgs RedactFor(const std::string& tool, const json::object& params) const {
+    history::RedactOptions opt = redact_;
+    opt.hash_only =
+        std::find(cfg_.history.sensitive_tools.begin(), cfg_.history.sensitive_tools.end(), tool) !=
+        cfg_.history.sensitive_tools.end();
+    const json::value* a = params.if_contains("arguments");
+    return history::RedactArguments(a ? *a : json::value(json::object()), opt);
+  }
+
+  void Audit(std::string kind, std::string subject, std::string request_id,
+             const json::object& detail) {
+    if (!recorder_) return;
+    history::AuditRow a;
+    a.ts_us = WallMicros();
+    a.kind = std::move(kind);
+    a.subject = std::move(subject);
+    a.request_id = std::move(request_id);
+    a.detail = json::Serialize(detail);
+    recorder_->Audit(std::move(a));
+  }
+
+  // A request the gateway refuses itself (policy deny, invalid params): the client gets the
+  // error, history gets its row (like every MCP request) and a deny an audit event.
+  void Refuse(Session& s, uint64_t stream_id, PendingCall& c, int code, const std::string& message,
+              const policy::Decision* d) {
+    std::string out;
+    if (d) {
+      json::object data;
+      data["decision_id"] = d->decision_id;
+      data["reasons"] = JsonStrings(d->reasons);
+      json::object err;
+      err["code"] = code;
+      err["message"] = message;
+      err["data"] = std::move(data);
+      json::object o;
+      o["jsonrpc"] = "2.0";
+      o["id"] = c.msg.id();
+      o["error"] = std::move(err);
+      out = json::Serialize(o);
+    } else {
+      out = jsonrpc::MakeErrorResponse(c.msg.id(), code, message);
+    }
+    std::string request_id =
+        c.request_id.empty() ? "r" + std::to_string(++request_counter_) : c.request_id;
+    if (d) {
+      log::Info("request denied by policy", {{"request_id", request_id},
+                                             {"session", s.id},
+                                             {"sub", LoggedSubject(s.subject)},
+                                             {"method", c.msg.method},
+                                             {"server", c.server},
+                                             {"tool", c.target},
+                                             {"decision_id", d->decision_id},
+                                             {"reasons", Join(d->reasons, "; ")},
+                                             {"pdp_error", d->error}});
+      json::object detail;
+      detail["method"] = c.msg.method;
+      detail["server"] = c.server;
+      detail["target"] = c.target;
+      detail["decision_id"] = d->decision_id;
+      detail["reasons"] = JsonStrings(d->reasons);
+      detail["pdp_error"] = d->error;
+      detail["remote"] = current_remote_ip_;
+      Audit("policy_deny", s.subject, request_id, detail);
+    }
+    auto deliver = [this, sid = s.id, stream_id, out = std::move(out)] {
+      Session* session = sessions_.Find(sid);
+      if (!session) return;
+      Emit(*session, stream_id, out, true);
+      FinishRequestOnStream(*session, stream_id);
+    };
+    if (!recorder_) return deliver();
+    InFlight f;
+    f.session = s.id;
+    f.server = c.server;
+    f.method = c.msg.method;
+    f.tool = c.target;
+    f.start = c.start;
+    f.subject = s.subject;
+    f.ts_start_us = c.ts_start_us;
+    f.request_id = request_id;
+    f.action = c.action;
+    f.args = RedactFor(c.target, c.params);
+    if (d) {
+      f.decision = "deny";
+      f.decision_id = d->decision_id;
+    }
+    history::ToolCallRow row = MakeRow(f, d ? "denied" : "error", code, 0);
+    if (d) row.decision_reasons = json::Serialize(JsonStrings(d->reasons));
+    auto copy = deliver;
+    if (!recorder_->Record(std::move(row), std::move(deliver))) copy();
+  }
+
+  // tools/list, prompts/list, resources/list: each item is shown only if the policy would allow
+  // its call (input.list = true, no arguments). One batch of decisions per list.
+  void ListFiltered(Session& s, uint64_t stream_id, const Message& msg, const char* key,
+                    const json::array& items) {
+    if (!decider_ || items.empty()) {
+      Emit(s, stream_id, jsonrpc::MakeResult(msg.id(), ListResult(key, items)), true);
+      return FinishRequestOnStream(s, stream_id);
+    }
+    std::string k = key;
+    rego::Value user = policy::UserValue(SubjectOf(RequestIdentity(s)));
+    std::vector<rego::Value> inputs;
+    inputs.reserve(items.size());
+    for (const auto& item : items) {
+      static const json::object kNone;
+      const json::object& o = item.is_object() ? item.get_object() : kNone;
+      policy::Resource res;
+      std::string path, mcp_method;
+      if (k == "tools") {
+        std::string name(json::FindString(o, "name"));
+        const Target* t = catalog_.FindTool(name);
+        res = t ? ToolResource(name, *t) : policy::Resource{};
+        res.kind = "tool";
+        path = "/tools/" + name + "/invoke";
+        mcp_method = "tools/call";
+      } else if (k == "prompts") {
+        std::string name(json::FindString(o, "name"));
+        const Target* t = catalog_.FindPrompt(name);
+        res = t ? PromptResource(name, *t) : policy::Resource{};
+        res.kind = "prompt";
+        path = "/prompts/" + name + "/get";
+        mcp_method = "prompts/get";
+      } else {
+        std::string uri(json::FindString(o, "uri"));
+        res = UriResource(catalog_.ServerForUri(uri), uri);
+        path = "/resources/read";
+        mcp_method = "resources/read";
+      }
+      inputs.push_back(policy::BuildInput(PolicyRequest(path, mcp_method, true, s.id), user, res));
+    }
+    decider_->DecideMany(std::move(inputs), [this, sid = s.id, stream_id, id = msg.id(), items,
+                                             k](const std::vector<policy::Decision>& decisions) {
+      Session* session = sessions_.Find(sid);
+      if (!session) return;
+      json::array visible;
+      for (size_t i = 0; i < items.size() && i < decisions.size(); ++i) {
+        if (decisions[i].allow) visible.push_back(items[i]);
+      }
+      Emit(*session, stream_id, jsonrpc::MakeResult(id, ListResult(k.c_str(), visible)), true);
+      FinishRequestOnStream(*session, stream_id);
+    });
+  }
+
   void Forward(Session& s, uint64_t stream_id, const Message& msg, const std::string& server,
-               json::object params, std::string tool, std::string request_id) {
+               json::object params, std::string tool, std::string request_id,
+               const PendingCall* pending = nullptr, const policy::Decision* decision = nullptr) {
     if (recorder_ && !recorder_->Accepting()) {
       Emit(s, stream_id,
            jsonrpc::MakeErrorResponse(
@@ -881,17 +1213,15 @@ class GatewayImpl : public Gateway {
     f.route = route;
     f.method = msg.method;
     f.tool = std::move(tool);
-    f.start = loop_.Now();
+    f.start = pending ? pending->start : loop_.Now();
     f.subject = s.subject;
-    f.ts_start_us = WallMicros();
-    if (recorder_) {
-      history::RedactOptions opt = redact_;
-      opt.hash_only =
-          std::find(cfg_.history.sensitive_tools.begin(), cfg_.history.sensitive_tools.end(),
-                    f.tool) != cfg_.history.sensitive_tools.end();
-      const json::value* a = params.if_contains("arguments");
-      f.args = history::RedactArguments(a ? *a : json::value(json::object()), opt);
+    f.ts_start_us = pending ? pending->ts_start_us : WallMicros();
+    if (pending) f.action = pending->action;
+    if (decision) {
+      f.decision = "allow";
+      f.decision_id = decision->decision_id;
     }
+    if (recorder_) f.args = RedactFor(f.tool, params);
     f.request_id =
         request_id.empty() ? "r" + std::to_string(++request_counter_) : std::move(request_id);
     // Progress tokens are rewritten so two clients using the same token cannot collide upstream.
@@ -954,6 +1284,7 @@ class GatewayImpl : public Gateway {
                 {"tool", f.tool},
                 {"latency_ms", ms},
                 {"outcome", outcome},
+                {"decision_id", f.decision_id},
                 {"error_code", error_code},
                 {"error", r.ok() ? std::string_view() : std::string_view(r.error().message)}});
     }
@@ -991,6 +1322,9 @@ class GatewayImpl : public Gateway {
     row.server = f.server;
     row.method = f.method;
     row.target = f.tool;
+    row.action = f.action;
+    row.decision = f.decision;
+    row.decision_id = f.decision_id;
     row.args_redacted = std::move(f.args.json);
     row.args_sha256 = std::move(f.args.sha256);
     row.http_status = 200;
@@ -1010,12 +1344,131 @@ class GatewayImpl : public Gateway {
 
   // ---------------------------------------------------------------- /api/v1
 
-  void HandleApi(const http::Request& req, const std::shared_ptr<http::Responder>& rp) {
+  // Every /api/v1 request is decided by the policy first (kind "api"); a deny is a 403 with the
+  // reasons. The endpoints keep their own checks too (a user reads only their own history).
+  void AuthorizeApi(http::Request&& req, const std::shared_ptr<http::Responder>& res) {
+    IdentityPtr who = current_identity_;
+    if (!decider_) return HandleApi(req, res, who);
+    auto shared = std::make_shared<http::Request>(std::move(req));
+    std::string path(shared->path());
+    policy::Resource r;
+    r.kind = "api";
+    r.name = path;
+    r.action = shared->method == "GET" || shared->method == "HEAD" ? "read" : "write";
+    policy::Request pr = PolicyRequest(path, "api", false, "");
+    pr.method = shared->method;
+    rego::Value input = policy::BuildInput(pr, policy::UserValue(SubjectOf(who.get())), r);
+    decider_->Decide(input, [this, shared, res, who](const policy::Decision& d) {
+      if (res->Closed()) return;
+      if (d.allow) return HandleApi(*shared, res, who);
+      std::string sub = who ? who->sub : "";
+      log::Info("API request denied by policy", {{"path", shared->path()},
+                                                 {"method", shared->method},
+                                                 {"sub", LoggedSubject(sub)},
+                                                 {"decision_id", d.decision_id},
+                                                 {"reasons", Join(d.reasons, "; ")},
+                                                 {"pdp_error", d.error}});
+      json::object detail;
+      detail["method"] = shared->method;
+      detail["path"] = shared->path();
+      detail["decision_id"] = d.decision_id;
+      detail["reasons"] = JsonStrings(d.reasons);
+      detail["pdp_error"] = d.error;
+      detail["remote"] = shared->remote_ip;
+      Audit("policy_deny", sub, std::string(shared->header("x-request-id")), detail);
+      json::object e;
+      e["error"] = "forbidden by policy";
+      e["reasons"] = JsonStrings(d.reasons);
+      e["decision_id"] = d.decision_id;
+      res->Send(403, JsonHeaders(), json::Serialize(e));
+    });
+  }
+
+  // GET/PUT /api/v1/admin/emergency: the emergency deny switch (data.mcp.emergency), set in the
+  // embedded engine or PUT to OPA. The request itself was decided by the policy (kind "api").
+  void HandleEmergency(const http::Request& req, const std::shared_ptr<http::Responder>& res,
+                       const IdentityPtr& who) {
+    static constexpr const char* kPath = "mcp/emergency";
+    if (req.method != "GET" && req.method != "PUT") return MethodNotAllowed(*res, "GET, PUT");
+    if (!decider_) {
+      return res->Send(
+          409, JsonHeaders(),
+          R"({"error":"policy is off (policy.mode: off): there is no emergency switch"})");
+    }
+    if (req.method == "GET") {
+      decider_->GetData(kPath, [res](Result<std::optional<rego::Value>> r) {
+        if (res->Closed()) return;
+        if (!r.ok()) {
+          json::object e;
+          e["error"] = "the policy decision point cannot be read: " + r.error().message;
+          return res->Send(503, JsonHeaders(), json::Serialize(e));
+        }
+        res->Send(200, JsonHeaders(),
+                  "{\"emergency\":" + (r->has_value() ? (**r).ToJson() : "null") + "}");
+      });
+      return;
+    }
+    auto bad = [&](const char* why) {
+      json::object e;
+      e["error"] = why;
+      res->Send(400, JsonHeaders(), json::Serialize(e));
+    };
+    auto body = json::Parse(req.body);
+    if (!body.ok() || !body->is_object()) {
+      return bad(
+          R"(the body must be a JSON object {"deny_all": bool, "tools": [...], "servers": [...]})");
+    }
+    bool deny_all = false;
+    rego::Array lists[2];
+    const char* names[2] = {"tools", "servers"};
+    for (const auto& kv : body->get_object()) {
+      if (kv.key() == "deny_all") {
+        if (!kv.value().is_bool()) return bad("deny_all must be true or false");
+        deny_all = kv.value().get_bool();
+        continue;
+      }
+      int which = kv.key() == "tools" ? 0 : kv.key() == "servers" ? 1 : -1;
+      if (which < 0) return bad("unknown field; known: deny_all, tools, servers");
+      if (!kv.value().is_array()) return bad("tools and servers must be lists of names");
+      for (const auto& item : kv.value().get_array()) {
+        if (!item.is_string()) return bad("tools and servers must be lists of names");
+        lists[which].push_back(rego::Value::String(std::string(item.get_string())));
+      }
+    }
+    rego::Value doc = rego::MakeObject({{"deny_all", rego::Value::Bool(deny_all)},
+                                        {names[0], rego::Value::FromArray(lists[0])},
+                                        {names[1], rego::Value::FromArray(lists[1])}});
+    std::string request_id(req.header("x-request-id"));
+    std::string remote = req.remote_ip;
+    decider_->SetData(kPath, doc, [this, res, who, doc, request_id, remote](const Status& st) {
+      std::string sub = who ? who->sub : "";
+      if (!st.ok()) {
+        log::Error("emergency switch not set",
+                   {{"sub", LoggedSubject(sub)}, {"error", st.error().message}});
+        if (res->Closed()) return;
+        json::object e;
+        e["error"] = "the emergency switch could not be set: " + st.error().message;
+        return res->Send(503, JsonHeaders(), json::Serialize(e));
+      }
+      log::Warn("emergency deny changed",
+                {{"sub", LoggedSubject(sub)}, {"remote", remote}, {"emergency", doc.ToJson()}});
+      auto detail = json::Parse(doc.ToJson());
+      json::object d;
+      if (detail.ok() && detail->is_object()) d = detail->get_object();
+      d["remote"] = remote;
+      Audit("emergency_change", sub, request_id, d);
+      if (!res->Closed()) res->Send(200, JsonHeaders(), "{\"emergency\":" + doc.ToJson() + "}");
+    });
+  }
+
+  void HandleApi(const http::Request& req, const std::shared_ptr<http::Responder>& rp,
+                 const IdentityPtr& who_ptr) {
     http::Responder& res = *rp;
     std::string_view path = req.path();
+    if (path == "/api/v1/admin/emergency") return HandleEmergency(req, rp, who_ptr);
     if (req.method != "GET") return MethodNotAllowed(res, "GET");
     if (!recorder_) return res.Send(404, JsonHeaders(), R"({"error":"history is disabled"})");
-    const auth::Identity* who = current_identity_.get();
+    const auth::Identity* who = who_ptr.get();
     bool admin = who && who->HasRole("admin");
     history::Query q;
     q.server = std::string(req.query_param("server"));
@@ -1094,8 +1547,9 @@ class GatewayImpl : public Gateway {
       q.subject = user;
       return QueryAuditTrail(q, rp);
     }
-    res.Send(404, JsonHeaders(),
-             R"({"error":"not found","endpoints":["/api/v1/history","/api/v1/audit"]})");
+    res.Send(
+        404, JsonHeaders(),
+        R"({"error":"not found","endpoints":["/api/v1/history","/api/v1/history/export","/api/v1/audit","/api/v1/analytics","/api/v1/admin/emergency"]})");
   }
 
   static json::value ParsedOr(const std::string& text, json::value fallback) {
@@ -1563,8 +2017,15 @@ class GatewayImpl : public Gateway {
     });
   }
 
+  void ReloadPolicy() override {
+    if (!decider_) return;
+    log::Info("reloading the policy (SIGHUP)");
+    decider_->Reload();
+  }
+
   void Shutdown(std::function<void()> done) override {
     loop_.Cancel(sweep_timer_);
+    if (decider_) decider_->Stop();
     if (auth_) auth_->Stop();
     std::vector<std::string> ids;
     sessions_.ForEach([&](Session& s) { ids.push_back(s.id); });
@@ -1610,6 +2071,10 @@ class GatewayImpl : public Gateway {
   uint64_t inflight_counter_ = 0, progress_counter_ = 0, server_request_counter_ = 0,
            request_counter_ = 0;
   io::TimerId sweep_timer_ = 0;
+  std::map<std::string, const config::ServerConfig*> server_cfg_;
+  std::string current_remote_ip_;  // of the request being routed (set in Route)
+  // Last: destroyed first, while the loop and the HTTP client it uses still exist.
+  std::unique_ptr<policy::Decider> decider_;
 };
 
 }  // namespace

@@ -24,6 +24,8 @@ class Gateway {
   virtual void Handle(http::Request&& req, std::shared_ptr<http::Responder> res) = 0;
   // Ends every session and stops every upstream; `done` runs when all children are reaped.
   virtual void Shutdown(std::function<void()> done) = 0;
+  // Re-reads the policy files now (SIGHUP); no-op without an embedded policy.
+  virtual void ReloadPolicy() = 0;
   virtual size_t session_count() const = 0;
 };
 

@@ -21,6 +21,7 @@ enum Code : int {
   kRequestTimeout = -32001,    // the upstream did not answer in time (same code as the SDKs)
   kResourceNotFound = -32002,  // MCP's code for an unknown resource URI
   kOverloaded = -32003,        // too many sessions / requests in flight
+  kPolicyDenied = -32004,      // the policy denied the request; data: {decision_id, reasons}
 };
 
 enum class Kind { kRequest, kNotification, kResponse };

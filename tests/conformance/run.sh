@@ -155,6 +155,7 @@ else
     say "# written by tests/conformance/run.sh"
     say "listen: 127.0.0.1:$PORT"
     say "auth: {mode: off}   # the conformance suite sends no token; loopback only"
+    say "policy: {mode: off} # MCP transport conformance; policy: tests/integration/policy.test.mjs"
     say "history: {dsn: \"sqlite://$TMP/history.db\"}"
     say "tool_prefix: never"
     say "post_response: ${CONFORMANCE_POST_RESPONSE:-auto}"

@@ -358,8 +358,8 @@ async function gw_wait(gw, what, timeoutMs) {
   throw new Error(`gateway did not answer ${pathName} with 200 within ${timeoutMs}ms (last: ${last})`);
 }
 
-// The gateway refuses to start until authentication is configured or turned off explicitly.
-// Tests that do not exercise authentication turn it off (they listen on loopback only).
+// The gateway refuses to start until authentication and policy are configured or turned off
+// explicitly. Tests that do not exercise them turn them off (they listen on loopback only).
 function authDefaultEnv(config, env) {
   const configuresAuth =
     (typeof config === 'string' && /\bauth\s*:|"auth"\s*:/.test(config)) ||
@@ -367,6 +367,13 @@ function authDefaultEnv(config, env) {
     'GATEWAY_AUTH_MODE' in env ||
     'OAUTH_ISSUER' in env;
   const out = configuresAuth ? {} : { GATEWAY_AUTH_MODE: 'off' };
+  // Policy likewise: tests that do not configure one run without (policy: {mode: off}).
+  const configuresPolicy =
+    (typeof config === 'string' && /\bpolicy\s*:|"policy"\s*:/.test(config)) ||
+    (typeof config === 'object' && config !== null && 'policy' in config) ||
+    'GATEWAY_POLICY_MODE' in env ||
+    'OPA_URL' in env;
+  if (!configuresPolicy) out.GATEWAY_POLICY_MODE = 'off';
   // Each gateway records its history in a database of its own (unless the test chooses one).
   const configuresHistory =
     (typeof config === 'string' && /\bhistory\s*:/.test(config)) ||

@@ -1,0 +1,651 @@
+// Policy decisions in the gateway (docs/policy.md): the embedded engine and the remote mode
+// against `mcpgw pdp`, with a small test policy that keys on what the gateway puts in the input.
+// What is checked: calls are decided before they are forwarded (JSON-RPC -32004 with the reasons
+// and decision id), lists are filtered per item, the /api/v1 endpoints are decided (403), history
+// rows and audit events carry the decisions, the emergency switch flips at runtime, policy files
+// are hot-reloaded (a broken one is refused and the old one keeps serving), and a PDP that is
+// gone denies (fail closed) and makes /ready fail.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  CHAOS_SERVER,
+  EVERYTHING_JS,
+  GATEWAY_BIN,
+  REPO_ROOT,
+  freePort,
+  hashPassword,
+  needsGateway,
+  rawRequest,
+  rawSession,
+  runGatewayToExit,
+  sleep,
+  startAuthServer,
+  startGateway,
+  tmpDir,
+} from './harness.mjs';
+
+const POLICY = `package mcp.authz
+
+default allow := false
+
+# What the gateway must send: checked on every call of the tool "pid".
+input_ok if {
+  input.method == "POST"
+  input.path == "/tools/pid/invoke"
+  input.mcp_method == "tools/call"
+  input.list == false
+  input.user.sub == "anonymous"
+  input.user.authenticated == false
+  input.user.roles == []
+  input.resource.kind == "tool"
+  input.resource.server == "chaos"
+  input.resource.tenant == "acme"
+  input.resource.tool == "pid"
+  input.resource.name == "pid"
+  input.resource.action == "read"
+  input.resource.labels == ["sensitive"]
+  input.args == {}
+  input.session != ""
+  input.env == "dev"
+  input.network.ip == "127.0.0.1"
+  input.time.now_ns > 1700000000000000000
+  endswith(input.time.rfc3339, "Z")
+}
+
+input_wrong if {
+  input.resource.tool == "pid"
+  not input.list
+  not input_ok
+}
+
+blocked_tool if input.resource.tool in data.test.blocked_tools
+
+forbidden_text if input.args.text == "forbidden"
+
+emergency_all if data.mcp.emergency.deny_all
+
+emergency_tool if input.resource.tool in data.mcp.emergency.tools
+
+emergency_server if input.resource.server in data.mcp.emergency.servers
+
+hidden_prompt if input.resource.prompt == "args-prompt"
+
+secret_resource if contains(input.resource.uri, "instructions.md")
+
+analytics if {
+  input.resource.kind == "api"
+  input.path == "/api/v1/analytics"
+}
+
+blocked if blocked_tool
+blocked if forbidden_text
+blocked if emergency_all
+blocked if emergency_tool
+blocked if emergency_server
+blocked if hidden_prompt
+blocked if secret_resource
+blocked if input_wrong
+
+allow if {
+  input.resource.kind in {"tool", "prompt", "resource"}
+  not blocked
+}
+
+allow if {
+  input.resource.kind == "api"
+  not analytics
+}
+
+reasons contains sprintf("tool %s is blocked", [input.resource.tool]) if blocked_tool
+reasons contains "text forbidden" if forbidden_text
+reasons contains "all MCP traffic disabled by emergency deny" if emergency_all
+reasons contains "tool disabled by emergency deny" if emergency_tool
+reasons contains "server disabled by emergency deny" if emergency_server
+reasons contains "prompt hidden" if hidden_prompt
+reasons contains "resource secret" if secret_resource
+reasons contains "the gateway sent an unexpected input" if input_wrong
+reasons contains "analytics closed" if analytics
+`;
+
+/** A directory with the test policy: policies/authz.rego, data/test/*.json, data/mcp/emergency.json. */
+function policyDir() {
+  const dir = tmpDir('mcpgw-policy-');
+  fs.mkdirSync(path.join(dir, 'policies'));
+  fs.mkdirSync(path.join(dir, 'data', 'test'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'data', 'mcp'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'policies', 'authz.rego'), POLICY);
+  writeJson(dir, 'data/test/blocked.json', { blocked_tools: ['crash'] });
+  writeJson(dir, 'data/mcp/emergency.json', { emergency: { deny_all: false, tools: [], servers: [] } });
+  return dir;
+}
+
+/** Writes through a rename, as editors and deploy tools do (the watcher sees a new inode). */
+function writeFile(dir, rel, text) {
+  const tmp = path.join(dir, `${rel}.tmp~`);
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, path.join(dir, rel));
+}
+const writeJson = (dir, rel, v) => writeFile(dir, rel, JSON.stringify(v));
+
+const servers = [
+  {
+    name: 'chaos',
+    command: ['node', CHAOS_SERVER],
+    tenant: 'acme',
+    tools: { pid: { action: 'read', labels: ['sensitive'] } },
+  },
+  // Prompts and resources; its tools are not exposed (no clash with chaos's echo).
+  { name: 'everything', command: ['node', EVERYTHING_JS], tools: { allow: ['no-such-tool'] } },
+];
+
+let rpcId = 1000;
+async function call(gw, sess, method, params, requestId) {
+  const id = ++rpcId;
+  return rawRequest(gw, sess, id, method, params, requestId ? { headers: { 'x-request-id': requestId } } : {});
+}
+
+async function api(gw, p, { method = 'GET', body } = {}) {
+  const res = await fetch(gw.url + p, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    signal: AbortSignal.timeout(10000),
+  });
+  const text = await res.text();
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, text, json };
+}
+
+/** Polls fn until it returns a truthy value (or throws after timeoutMs). */
+async function eventually(fn, what, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    last = await fn();
+    if (last) return last;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+async function waitForTools(gw, sess, names) {
+  return eventually(async () => {
+    const r = await call(gw, sess, 'tools/list', {});
+    const got = (r.response?.result?.tools ?? []).map((t) => t.name);
+    return names.every((n) => got.includes(n)) ? got : null;
+  }, `tools ${names.join(', ')}`, 20000);
+}
+
+async function historyRow(gw, requestId) {
+  return eventually(async () => {
+    const r = await api(gw, '/api/v1/history?limit=1000');
+    return r.json?.items?.find((row) => row.request_id === requestId);
+  }, `history row ${requestId}`);
+}
+
+function assertDenied(r, reasons, what) {
+  const err = r.response?.error;
+  assert.ok(err, `${what}: expected an error, got ${r.text.slice(0, 400)}`);
+  assert.equal(err.code, -32004, `${what}: ${r.text.slice(0, 400)}`);
+  assert.equal(err.message, `Forbidden by policy: ${reasons.join('; ')}`, what);
+  assert.deepEqual(err.data?.reasons, reasons, what);
+  assert.match(err.data?.decision_id ?? '', /^[0-9a-f]{32}$/, what);
+  return err;
+}
+
+describe('policy: embedded engine', needsGateway(), () => {
+  let gw;
+  let dir;
+  let sess;
+  before(async () => {
+    dir = policyDir();
+    gw = await startGateway({
+      config: {
+        servers,
+        policy: { mode: 'embedded', paths: [path.join(dir, 'policies'), path.join(dir, 'data')], reload_interval_ms: 100 },
+      },
+      wait: 'ready',
+    });
+    sess = await rawSession(gw);
+    await waitForTools(gw, sess, ['echo', 'pid']);
+    await eventually(async () => {
+      const r = await call(gw, sess, 'prompts/list', {});
+      return (r.response?.result?.prompts ?? []).some((p) => p.name === 'simple-prompt');
+    }, 'the everything server', 20000);
+  });
+  after(async () => {
+    await gw?.stopAndCheck(assert);
+  });
+
+  test('/ready reports the policy component', async () => {
+    const r = await api(gw, '/ready');
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.components.policy.status, 'ready', r.text);
+    assert.equal(r.json.components.policy.backend, 'embedded', r.text);
+  });
+
+  test('lists show only what the policy allows', async () => {
+    const tools = (await call(gw, sess, 'tools/list', {})).response.result.tools.map((t) => t.name);
+    assert.ok(tools.includes('echo') && tools.includes('pid'), JSON.stringify(tools));
+    assert.ok(!tools.includes('crash'), `crash is blocked and must be hidden: ${JSON.stringify(tools)}`);
+    const prompts = (await call(gw, sess, 'prompts/list', {})).response.result.prompts.map((p) => p.name);
+    assert.ok(prompts.includes('simple-prompt'), JSON.stringify(prompts));
+    assert.ok(!prompts.includes('args-prompt'), JSON.stringify(prompts));
+    const resources = (await call(gw, sess, 'resources/list', {})).response.result.resources.map((x) => x.uri);
+    assert.ok(resources.length > 0, 'some resources are visible');
+    assert.ok(!resources.some((u) => u.includes('instructions.md')), JSON.stringify(resources));
+  });
+
+  test('calls are decided before they are forwarded', async () => {
+    const ok = await call(gw, sess, 'tools/call', { name: 'echo', arguments: { text: 'hello' } }, 'pol-ok');
+    assert.equal(ok.response?.result?.content?.[0]?.text, 'hello', ok.text);
+    // The input document as the contract describes it (checked by the policy itself).
+    const pid = await call(gw, sess, 'tools/call', { name: 'pid', arguments: {} });
+    assert.ok(pid.response?.result, `pid: ${pid.text.slice(0, 400)}`);
+    const crash = await call(gw, sess, 'tools/call', { name: 'crash', arguments: {} }, 'pol-crash');
+    assertDenied(crash, ['tool crash is blocked'], 'crash');
+    const text = await call(gw, sess, 'tools/call', { name: 'echo', arguments: { text: 'forbidden' } }, 'pol-text');
+    assertDenied(text, ['text forbidden'], 'argument rule');
+    const prompt = await call(gw, sess, 'prompts/get', { name: 'args-prompt', arguments: { city: 'x' } });
+    assertDenied(prompt, ['prompt hidden'], 'prompts/get');
+    const simple = await call(gw, sess, 'prompts/get', { name: 'simple-prompt' });
+    assert.ok(simple.response?.result?.messages, simple.text.slice(0, 400));
+    const uri = 'demo://resource/static/document/instructions.md';
+    assertDenied(await call(gw, sess, 'resources/read', { uri }), ['resource secret'], 'resources/read');
+    assertDenied(await call(gw, sess, 'resources/subscribe', { uri }), ['resource secret'], 'resources/subscribe');
+    // The upstream never saw the denied calls: chaos is still up (crash would have killed it).
+    const again = await call(gw, sess, 'tools/call', { name: 'echo', arguments: { text: 'still up' } });
+    assert.equal(again.response?.result?.content?.[0]?.text, 'still up', again.text);
+  });
+
+  test('arguments that are not an object are refused before policy and upstream', async () => {
+    for (const [i, args] of [['a'], 'text', 7, null].entries()) {
+      const r = await call(gw, sess, 'tools/call', { name: 'echo', arguments: args }, `pol-args-${i}`);
+      assert.equal(r.response?.error?.code, -32602, `${JSON.stringify(args)}: ${r.text}`);
+    }
+    const row = await historyRow(gw, 'pol-args-0');
+    assert.equal(row.outcome, 'error');
+    assert.equal(row.rpc_error_code, -32602);
+  });
+
+  test('history and audit carry the decisions', async () => {
+    const ok = await historyRow(gw, 'pol-ok');
+    assert.equal(ok.decision, 'allow');
+    assert.match(ok.decision_id, /^[0-9a-f]{32}$/);
+    assert.equal(ok.outcome, 'ok');
+    const denied = await historyRow(gw, 'pol-crash');
+    assert.equal(denied.decision, 'deny');
+    assert.equal(denied.outcome, 'denied');
+    assert.equal(denied.rpc_error_code, -32004);
+    assert.deepEqual(denied.decision_reasons, ['tool crash is blocked']);
+    assert.match(denied.decision_id, /^[0-9a-f]{32}$/);
+    const text = await historyRow(gw, 'pol-text');
+    assert.deepEqual(text.arguments, { text: 'forbidden' }, 'denied calls keep their (redacted) arguments');
+    const audit = await eventually(async () => {
+      const r = await api(gw, '/api/v1/audit?kind=policy_deny&limit=1000');
+      return r.json?.items?.find((e) => e.detail?.decision_id === denied.decision_id);
+    }, 'policy_deny audit event');
+    assert.equal(audit.kind, 'policy_deny');
+    assert.equal(audit.request_id, 'pol-crash');
+    assert.deepEqual(audit.detail.reasons, ['tool crash is blocked']);
+  });
+
+  test('/api/v1 endpoints are decided too (403 with reasons)', async () => {
+    const r = await api(gw, '/api/v1/analytics');
+    assert.equal(r.status, 403, r.text);
+    assert.equal(r.json.error, 'forbidden by policy');
+    assert.deepEqual(r.json.reasons, ['analytics closed']);
+    assert.match(r.json.decision_id, /^[0-9a-f]{32}$/);
+    assert.equal((await api(gw, '/api/v1/history?limit=1')).status, 200);
+  });
+
+  test('the emergency switch flips at runtime through the admin API', async () => {
+    const bad = await api(gw, '/api/v1/admin/emergency', { method: 'PUT', body: { deny_all: 'yes' } });
+    assert.equal(bad.status, 400, bad.text);
+    const unknown = await api(gw, '/api/v1/admin/emergency', { method: 'PUT', body: { tool: ['echo'] } });
+    assert.equal(unknown.status, 400, unknown.text);
+    const set = await api(gw, '/api/v1/admin/emergency', { method: 'PUT', body: { tools: ['echo'] } });
+    assert.equal(set.status, 200, set.text);
+    assert.deepEqual(set.json.emergency, { deny_all: false, tools: ['echo'], servers: [] });
+    assert.deepEqual((await api(gw, '/api/v1/admin/emergency')).json.emergency, set.json.emergency);
+    const r = await call(gw, sess, 'tools/call', { name: 'echo', arguments: { text: 'x' } });
+    assertDenied(r, ['tool disabled by emergency deny'], 'emergency tools');
+    const all = await api(gw, '/api/v1/admin/emergency', { method: 'PUT', body: { deny_all: true } });
+    assert.equal(all.status, 200, all.text);
+    const tools = (await call(gw, sess, 'tools/list', {})).response.result.tools;
+    assert.deepEqual(tools, [], 'deny_all hides every tool');
+    const audit = await eventually(async () => {
+      const a = await api(gw, '/api/v1/audit?kind=emergency_change&limit=1000');
+      return a.json?.items?.length >= 2 ? a.json.items : null;
+    }, 'emergency_change audit events');
+    assert.equal(audit.at(-1).detail.deny_all, true);
+    const off = await api(gw, '/api/v1/admin/emergency', { method: 'PUT', body: { deny_all: false, tools: [], servers: [] } });
+    assert.equal(off.status, 200, off.text);
+    const back = await call(gw, sess, 'tools/call', { name: 'echo', arguments: { text: 'back' } });
+    assert.equal(back.response?.result?.content?.[0]?.text, 'back', back.text);
+  });
+
+  test('policy files are hot-reloaded; a broken one is refused and the old one keeps serving', async () => {
+    writeJson(dir, 'data/test/blocked.json', { blocked_tools: ['crash', 'echo'] });
+    await eventually(async () => {
+      const r = await call(gw, sess, 'tools/call', { name: 'echo', arguments: { text: 'x' } });
+      return r.response?.error?.code === -32004;
+    }, 'the data change to take effect');
+    writeFile(dir, 'policies/authz.rego', `${POLICY}\nbroken if {\n`);
+    await eventually(() => gw.logs().some((l) => l.msg === 'policy rejected; the previous policy keeps serving'), 'the rejection in the log');
+    const r = await call(gw, sess, 'tools/call', { name: 'echo', arguments: { text: 'x' } });
+    assertDenied(r, ['tool echo is blocked'], 'the previous policy still decides');
+    const ready = await api(gw, '/ready');
+    assert.equal(ready.status, 200, ready.text);
+    assert.match(ready.json.components.policy.detail, /rejected/);
+    writeFile(dir, 'policies/authz.rego', POLICY);
+    writeJson(dir, 'data/test/blocked.json', { blocked_tools: ['crash'] });
+    await eventually(async () => {
+      const x = await call(gw, sess, 'tools/call', { name: 'echo', arguments: { text: 'ok again' } });
+      return x.response?.result?.content?.[0]?.text === 'ok again';
+    }, 'the fixed policy');
+  });
+});
+
+describe('policy: SIGHUP and start-up', needsGateway(), () => {
+  test('SIGHUP reloads at once (file watching off)', async () => {
+    const dir = policyDir();
+    const gw = await startGateway({
+      config: {
+        servers: [servers[0]],
+        policy: { mode: 'embedded', paths: [path.join(dir, 'policies'), path.join(dir, 'data')], reload_interval_ms: 0 },
+      },
+      wait: 'ready',
+    });
+    try {
+      const sess = await rawSession(gw);
+      await waitForTools(gw, sess, ['echo']);
+      writeJson(dir, 'data/test/blocked.json', { blocked_tools: ['echo'] });
+      await sleep(300);
+      const before = await call(gw, sess, 'tools/call', { name: 'echo', arguments: { text: 'x' } });
+      assert.equal(before.response?.result?.content?.[0]?.text, 'x', 'no reload without SIGHUP');
+      gw.proc.kill('SIGHUP');
+      await eventually(async () => {
+        const r = await call(gw, sess, 'tools/call', { name: 'echo', arguments: { text: 'x' } });
+        return r.response?.error?.code === -32004;
+      }, 'the reload after SIGHUP');
+    } finally {
+      await gw.stopAndCheck(assert);
+    }
+  });
+
+  test('a policy that does not compile stops start-up, naming the file', async () => {
+    const dir = policyDir();
+    writeFile(dir, 'policies/authz.rego', 'package mcp.authz\n\nallow if {\n');
+    const r = await runGatewayToExit({
+      config: `policy: {mode: embedded, paths: ["${path.join(dir, 'policies')}"]}\n`,
+    });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /authz\.rego/);
+  });
+
+  test('a missing policy section stops start-up (exit 2)', async () => {
+    const r = await runGatewayToExit({ config: 'servers: []\n', env: { GATEWAY_POLICY_MODE: '' } });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /policy is not configured/);
+    assert.match(r.stderr, /mode: off/);
+  });
+});
+
+/** Starts `mcpgw pdp` on a free port; resolves when /health answers 200. */
+async function startPdp(dir) {
+  const port = await freePort();
+  const proc = spawn(GATEWAY_BIN, ['pdp', '--addr', `127.0.0.1:${port}`, '-d', path.join(dir, 'policies'), '-d', path.join(dir, 'data')], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  proc.stderr.setEncoding('utf8').on('data', (d) => (output += d));
+  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  const url = `http://127.0.0.1:${port}`;
+  await eventually(async () => {
+    try {
+      return (await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) })).status === 200;
+    } catch {
+      return false;
+    }
+  }, `mcpgw pdp at ${url}`, 15000).catch((e) => {
+    proc.kill('SIGKILL');
+    throw new Error(`${e.message}\n${output}`);
+  });
+  const stop = async () => {
+    proc.kill('SIGTERM');
+    const r = await Promise.race([exited, sleep(5000).then(() => null)]);
+    if (!r) {
+      proc.kill('SIGKILL');
+      await exited;
+    }
+    return r;
+  };
+  return { url, proc, stop, output: () => output };
+}
+
+describe('policy: remote mode against mcpgw pdp (OPA Data API)', needsGateway(), () => {
+  let pdp;
+  let gw;
+  let sess;
+  before(async () => {
+    const dir = policyDir();
+    pdp = await startPdp(dir);
+    gw = await startGateway({
+      config: { servers: [servers[0]], policy: { mode: 'opa', opa_url: pdp.url, timeout_ms: 1000 } },
+      wait: 'ready',
+    });
+    sess = await rawSession(gw);
+    await waitForTools(gw, sess, ['echo']);
+  });
+  after(async () => {
+    await pdp?.stop();
+    await gw?.stopAndCheck(assert);
+  });
+
+  test('the PDP answers like OPA', async () => {
+    const res = await fetch(`${pdp.url}/v1/data/mcp/authz/allow`, {
+      method: 'POST',
+      body: JSON.stringify({ input: { resource: { kind: 'api' }, path: '/api/v1/history' } }),
+    });
+    const body = await res.json();
+    assert.equal(res.status, 200);
+    assert.equal(body.result, true);
+    assert.match(body.decision_id, /^[0-9a-f]{32}$/);
+    const undef = await (await fetch(`${pdp.url}/v1/data/mcp/authz/nothing`, { method: 'POST', body: '{"input":{}}' })).json();
+    assert.equal('result' in undef, false, JSON.stringify(undef));
+    const bad = await fetch(`${pdp.url}/v1/data/mcp/authz/allow`, { method: 'POST', body: '{nope' });
+    assert.equal(bad.status, 400);
+    assert.equal((await bad.json()).code, 'invalid_parameter');
+  });
+
+  test('decisions come from the PDP', async () => {
+    const ok = await call(gw, sess, 'tools/call', { name: 'echo', arguments: { text: 'remote' } });
+    assert.equal(ok.response?.result?.content?.[0]?.text, 'remote', ok.text);
+    assertDenied(await call(gw, sess, 'tools/call', { name: 'crash', arguments: {} }), ['tool crash is blocked'], 'crash');
+    const tools = (await call(gw, sess, 'tools/list', {})).response.result.tools.map((t) => t.name);
+    assert.ok(tools.includes('echo') && !tools.includes('crash'), JSON.stringify(tools));
+    const ready = await api(gw, '/ready');
+    assert.equal(ready.json.components.policy.backend, 'opa', ready.text);
+  });
+
+  test('the emergency switch is PUT to the PDP', async () => {
+    const set = await api(gw, '/api/v1/admin/emergency', { method: 'PUT', body: { servers: ['chaos'] } });
+    assert.equal(set.status, 200, set.text);
+    const doc = await (await fetch(`${pdp.url}/v1/data/mcp/emergency`)).json();
+    assert.deepEqual(doc.result, { deny_all: false, tools: [], servers: ['chaos'] });
+    assertDenied(await call(gw, sess, 'tools/call', { name: 'echo', arguments: { text: 'x' } }), ['server disabled by emergency deny'], 'emergency servers');
+    const off = await api(gw, '/api/v1/admin/emergency', { method: 'PUT', body: {} });
+    assert.equal(off.status, 200, off.text);
+    const ok = await call(gw, sess, 'tools/call', { name: 'echo', arguments: { text: 'y' } });
+    assert.equal(ok.response?.result?.content?.[0]?.text, 'y', ok.text);
+  });
+
+  test('a PDP that is gone denies every call and /ready fails', async () => {
+    await pdp.stop();
+    const r = await call(gw, sess, 'tools/call', { name: 'echo', arguments: { text: 'x' } });
+    assertDenied(r, ['policy decision point unavailable'], 'PDP down');
+    await eventually(async () => (await api(gw, '/ready')).status === 503, '/ready 503', 10000);
+    assert.ok(gw.logs().some((l) => l.msg === 'policy decision failed; denied'), 'the failure is logged');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The shipped policy (services/opa) with real tokens: the gateway's input and the policy's
+// contract meet here.
+
+const AS_CLIENT = 'policy-test-cli';
+const REDIRECT_URI = 'http://127.0.0.1:33421/callback'; // nothing listens: the 302 is captured
+const PASSWORDS = { alice: 'alice-policy-pw', bob: 'bob-policy-pw', carol: 'carol-policy-pw' };
+
+async function userToken(as, audience, username) {
+  const verifier = crypto.randomBytes(32).toString('base64url');
+  const challenge = crypto.createHash('sha256').update(verifier).digest('base64url');
+  const u = new URL(`${as.issuer}/authorize`);
+  for (const [k, v] of Object.entries({
+    response_type: 'code',
+    client_id: AS_CLIENT,
+    redirect_uri: REDIRECT_URI,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    state: `st-${username}`,
+    resource: audience,
+    username,
+    password: PASSWORDS[username],
+  })) {
+    u.searchParams.set(k, v);
+  }
+  const login = await fetch(u, { redirect: 'manual', signal: AbortSignal.timeout(10000) });
+  assert.equal(login.status, 302, `login of ${username}: ${login.status} ${(await login.text()).slice(0, 300)}`);
+  const code = new URL(login.headers.get('location')).searchParams.get('code');
+  const res = await fetch(`${as.issuer}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      client_id: AS_CLIENT,
+      code,
+      redirect_uri: REDIRECT_URI,
+      code_verifier: verifier,
+      resource: audience,
+    }).toString(),
+    signal: AbortSignal.timeout(10000),
+  });
+  const body = await res.json();
+  assert.equal(res.status, 200, `token for ${username}: ${JSON.stringify(body)}`);
+  return body.access_token;
+}
+
+describe('policy: the shipped policy with OAuth', needsGateway(), () => {
+  let as;
+  let gw;
+  const tokens = {};
+  const sessions = {};
+  const auth = (who) => ({ headers: { authorization: `Bearer ${tokens[who]}` } });
+  const as_ = (who, method, params) => {
+    const id = ++rpcId;
+    return rawRequest(gw, sessions[who], id, method, params, auth(who));
+  };
+  const apiAs = async (who, p, opts = {}) => {
+    const res = await fetch(gw.url + p, {
+      method: opts.method ?? 'GET',
+      headers: { authorization: `Bearer ${tokens[who]}`, 'content-type': 'application/json' },
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      signal: AbortSignal.timeout(10000),
+    });
+    const text = await res.text();
+    return { status: res.status, text, json: text ? JSON.parse(text) : undefined };
+  };
+
+  before(async () => {
+    const user = (username, roles, tenant) => ({
+      username,
+      password_hash: hashPassword(PASSWORDS[username]),
+      sub: username,
+      email: `${username}@example.test`,
+      roles,
+      groups: [],
+      scopes: ['mcp:read'],
+      tenant,
+    });
+    as = await startAuthServer({
+      users: [user('alice', ['user'], 'acme'), user('bob', ['admin'], 'acme'), user('carol', ['user'], 'globex')],
+      config: {
+        clients: [{ client_id: AS_CLIENT, client_name: 'policy test', redirect_uris: [REDIRECT_URI], grant_types: ['authorization_code'] }],
+      },
+    });
+    const port = await freePort();
+    const audience = `http://127.0.0.1:${port}/mcp`;
+    gw = await startGateway({
+      port,
+      config: {
+        servers: [{ name: 'chaos', command: ['node', CHAOS_SERVER], tenant: 'acme' }],
+        auth: { issuer: as.issuer, audience },
+        policy: { mode: 'embedded', paths: ['services/opa/policies', 'services/opa/data'] },
+      },
+      wait: 'ready',
+    });
+    for (const u of ['alice', 'bob', 'carol']) {
+      tokens[u] = await userToken(as, audience, u);
+      sessions[u] = await rawSession(gw, auth(u));
+    }
+    await eventually(async () => {
+      const r = await as_('bob', 'tools/list', {});
+      return (r.response?.result?.tools ?? []).some((t) => t.name === 'echo');
+    }, 'the chaos tools', 20000);
+  });
+  after(async () => {
+    await gw?.stopAndCheck(assert);
+    await as?.stop();
+  });
+
+  test('a user sees and calls the tools their role grants, in their tenant', async () => {
+    const tools = (await as_('alice', 'tools/list', {})).response.result.tools.map((t) => t.name);
+    assert.ok(tools.includes('echo'), JSON.stringify(tools));
+    assert.ok(!tools.includes('crash'), `a tool without a known action is hidden: ${JSON.stringify(tools)}`);
+    const ok = await as_('alice', 'tools/call', { name: 'echo', arguments: { text: 'hi alice' } });
+    assert.equal(ok.response?.result?.content?.[0]?.text, 'hi alice', ok.text);
+    const crash = await as_('alice', 'tools/call', { name: 'crash', arguments: {} });
+    assert.equal(crash.response?.error?.code, -32004, crash.text);
+    assert.ok(crash.response.error.data.reasons.some((r) => r.includes('crash')), crash.text);
+  });
+
+  test('another tenant is refused; an admin of the tenant sees everything', async () => {
+    const r = await as_('carol', 'tools/call', { name: 'echo', arguments: { text: 'x' } });
+    assert.equal(r.response?.error?.code, -32004, r.text);
+    assert.ok(r.response.error.data.reasons.includes('server belongs to another tenant'), r.text);
+    const carolTools = (await as_('carol', 'tools/list', {})).response.result.tools;
+    assert.deepEqual(carolTools, []);
+    const bobTools = (await as_('bob', 'tools/list', {})).response.result.tools.map((t) => t.name);
+    assert.ok(bobTools.includes('crash') && bobTools.includes('echo'), JSON.stringify(bobTools));
+  });
+
+  test('APIs and the emergency switch follow the roles', async () => {
+    const analytics = await apiAs('alice', '/api/v1/analytics');
+    assert.equal(analytics.status, 403, analytics.text);
+    assert.ok(analytics.json.reasons.length > 0, analytics.text);
+    assert.equal((await apiAs('bob', '/api/v1/analytics')).status, 200);
+    assert.equal((await apiAs('alice', '/api/v1/history')).status, 200);
+    const refused = await apiAs('alice', '/api/v1/admin/emergency', { method: 'PUT', body: { deny_all: true } });
+    assert.equal(refused.status, 403, refused.text);
+    const set = await apiAs('bob', '/api/v1/admin/emergency', { method: 'PUT', body: { tools: ['echo'] } });
+    assert.equal(set.status, 200, set.text);
+    const r = await as_('alice', 'tools/call', { name: 'echo', arguments: { text: 'x' } });
+    assert.equal(r.response?.error?.code, -32004, r.text);
+    assert.ok(r.response.error.data.reasons.includes('tool disabled by emergency deny'), r.text);
+    const off = await apiAs('bob', '/api/v1/admin/emergency', { method: 'PUT', body: {} });
+    assert.equal(off.status, 200, off.text);
+    const back = await as_('alice', 'tools/call', { name: 'echo', arguments: { text: 'back' } });
+    assert.equal(back.response?.result?.content?.[0]?.text, 'back', back.text);
+  });
+});
