@@ -54,7 +54,7 @@ bench: bootstrap build
 	bench/run.sh
 
 format:
-	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'bench/*.cc')
+	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'bench/*.cc' 'tests/rego/*.cc')
 
 # Style is settled by tools: clang-format must have nothing to change, clang-tidy nothing to say.
 lint: build

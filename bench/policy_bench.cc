@@ -78,8 +78,8 @@ void BM_Decision(benchmark::State& state) {
     auto r = fx.policy->EvalPath(kAllow, &fx.inputs[i++ % fx.inputs.size()], {});
     if (r && *r && (*r)->is_bool() && (*r)->as_bool()) allowed++;
   }
-  state.counters["allowed"] = benchmark::Counter(static_cast<double>(allowed),
-                                                 benchmark::Counter::kAvgIterations);
+  state.counters["allowed"] =
+      benchmark::Counter(static_cast<double>(allowed), benchmark::Counter::kAvgIterations);
 }
 BENCHMARK(BM_Decision);
 

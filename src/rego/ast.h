@@ -27,17 +27,17 @@ struct Location {
 };
 
 enum class TermKind {
-  kValue,       // a scalar, or a ground composite folded by the parser
-  kVar,         // a variable (after compile: slot >= 0) or, before resolution, a bare name
-  kRef,         // items[0] head (var data/input/local, or any term), items[1..] the path
-  kArray,       // items
-  kObject,      // items: k0, v0, k1, v1, ...
-  kSet,         // items
-  kArrayCompr,  // head, body
-  kSetCompr,    // head, body
+  kValue,        // a scalar, or a ground composite folded by the parser
+  kVar,          // a variable (after compile: slot >= 0) or, before resolution, a bare name
+  kRef,          // items[0] head (var data/input/local, or any term), items[1..] the path
+  kArray,        // items
+  kObject,       // items: k0, v0, k1, v1, ...
+  kSet,          // items
+  kArrayCompr,   // head, body
+  kSetCompr,     // head, body
   kObjectCompr,  // key, head, body
-  kCall,        // name (dotted, or a rule path after resolution), items = arguments
-  kTemplate,    // string interpolation: items alternate literal kValue strings and terms
+  kCall,         // name (dotted, or a rule path after resolution), items = arguments
+  kTemplate,     // string interpolation: items alternate literal kValue strings and terms
 };
 
 struct Term {
@@ -54,12 +54,13 @@ struct Term {
   // kCall after compile: a user function (rule path) or a built-in.
   std::vector<std::string> func_path;  // non-empty: user-defined function data.<path>
   const struct Builtin* builtin = nullptr;
-  int call_kind = 0;     // see CallKind in compiled.h
-  std::string func_key;  // "count" or "data.pkg.f": identity for `with` mocking
-  int arity = 0;         // operands of the callee; one more argument is an output
+  int call_kind = 0;          // see CallKind in compiled.h
+  std::string func_key;       // "count" or "data.pkg.f": identity for `with` mocking
+  int arity = 0;              // operands of the callee; one more argument is an output
   std::vector<int> captured;  // comprehensions: outer slots read inside (for safety ordering)
   // kRef rooted at data: the deepest tree node its leading constant keys reach, and how many
   // items that covers (evaluation starts there instead of walking from the root).
+  bool template_unwrap = false;  // kArrayCompr standing for one template-string expression
   const struct Node* data_node = nullptr;
   size_t data_index = 0;
 };
@@ -95,7 +96,7 @@ struct Expr {
   BodyPtr body;               // kEvery body
   std::vector<With> withs;
   Location loc;
-  int query_index = -1;  // top-level query expression: records its value for the result
+  int query_index = -1;       // top-level query expression: records its value for the result
   std::vector<int> captured;  // kEvery: outer slots read inside the body
 };
 
@@ -116,7 +117,7 @@ struct Rule {
   Location loc;
   // Compile annotations.
   int frame_size = 0;
-  size_t ground_prefix = 1;   // ref[0..ground_prefix) are ground keys
+  size_t ground_prefix = 1;  // ref[0..ground_prefix) are ground keys
   std::vector<std::string> package;
 };
 

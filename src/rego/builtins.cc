@@ -23,10 +23,9 @@ const BuiltinRegistry& Builtins() {
     RegisterNetBuiltins(r);
     RegisterCryptoBuiltins(r);
     // The embedded engine has no OPA runtime configuration to report.
-    r.Add("opa.runtime", 0,
-          [](BuiltinContext&, std::span<const Value>) -> Result<Value> {
-            return Value::EmptyObject();
-          });
+    r.Add("opa.runtime", 0, [](BuiltinContext&, std::span<const Value>) -> Result<Value> {
+      return Value::EmptyObject();
+    });
     return r;
   }();
   return kRegistry;

@@ -65,8 +65,8 @@ Error BuiltinError(std::string_view name, std::string_view message);
 Error Undefined();
 
 // Registration functions, one per source file (builtins_<group>.cc).
-void RegisterCoreBuiltins(BuiltinRegistry& r);      // operators, comparison, arithmetic, aggregates,
-                                                    // types, casts, bits, numbers.range
+void RegisterCoreBuiltins(BuiltinRegistry& r);  // operators, comparison, arithmetic, aggregates,
+                                                // types, casts, bits, numbers.range
 void RegisterCollectionBuiltins(BuiltinRegistry& r);  // arrays, sets, objects, walk, json.filter...
 void RegisterStringBuiltins(BuiltinRegistry& r);    // strings, sprintf, regex, glob, units, semver
 void RegisterEncodingBuiltins(BuiltinRegistry& r);  // json/yaml?/base64/base64url/hex/urlquery

@@ -422,7 +422,7 @@ int RunPolicyTest(const PolicyTestOptions& opts, std::ostream& out, std::ostream
     return 2;
   }
   std::vector<ModuleSource> modules = loaded->modules;
-  auto policy = Policy::Compile(std::move(modules), loaded->data);
+  auto policy = Policy::Compile(modules, loaded->data);
   if (!policy) {
     err << policy.error().message << "\n";
     return 2;
@@ -548,7 +548,7 @@ int RunPolicyEval(const PolicyEvalOptions& opts, std::ostream& out, std::ostream
     if (!in) return fail(in.error());
     input = std::move(*in);
   }
-  auto policy = Policy::Compile(std::move(files.modules), files.data);
+  auto policy = Policy::Compile(files.modules, files.data);
   if (!policy) return fail(policy.error());
   auto rs = (*policy)->Query(opts.query, input ? &*input : nullptr, {});
   if (!rs) return fail(rs.error());

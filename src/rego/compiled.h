@@ -16,8 +16,14 @@ namespace mcpgw::rego {
 inline constexpr int kSlotData = -2;   // the `data` root
 inline constexpr int kSlotInput = -3;  // the `input` root
 
-enum CallKind { kCallBuiltin = 0, kCallUser = 1, kCallMember2 = 2, kCallMember3 = 3, kCallWalk = 4,
-                kCallPrint = 5 };
+enum CallKind {
+  kCallBuiltin = 0,
+  kCallUser = 1,
+  kCallMember2 = 2,
+  kCallMember3 = 3,
+  kCallWalk = 4,
+  kCallPrint = 5
+};
 
 // One node of the data tree: a package, a rule, or a path inside a ref-head rule.
 struct Node {
@@ -50,8 +56,8 @@ struct CompiledQuery {
   std::vector<std::pair<std::string, int>> vars;  // named (non-generated) query variables
 };
 
-Result<std::shared_ptr<CompiledPolicy>> CompileModules(std::vector<ModuleSource> sources,
-                                                       Value data);
+Result<std::shared_ptr<CompiledPolicy>> CompileModules(const std::vector<ModuleSource>& sources,
+                                                       const Value& data);
 Result<CompiledQuery> CompileQuery(const CompiledPolicy& policy, const std::string& text);
 
 }  // namespace mcpgw::rego

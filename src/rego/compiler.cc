@@ -55,7 +55,8 @@ TermPtr MakeStr(const std::string& s, Location loc) {
 // Variables of a term for safety ordering: `in` must be bound before, `out` may be bound by it.
 void CollectVars(const Term& t, bool out_pos, std::vector<int>& in, std::vector<int>& out) {
   switch (t.kind) {
-    case TermKind::kValue: return;
+    case TermKind::kValue:
+      return;
     case TermKind::kVar:
       if (t.slot >= 0) (out_pos ? out : in).push_back(t.slot);
       return;
@@ -111,7 +112,9 @@ struct ExprVars {
 ExprVars VarsOf(const Expr& e) {
   ExprVars v;
   switch (e.kind) {
-    case ExprKind::kTerm: CollectVars(*e.lhs, false, v.in, v.out); break;
+    case ExprKind::kTerm:
+      CollectVars(*e.lhs, false, v.in, v.out);
+      break;
     case ExprKind::kUnify:
       CollectVars(*e.lhs, true, v.in, v.out);
       CollectVars(*e.rhs, true, v.in, v.out);
@@ -120,7 +123,8 @@ ExprVars VarsOf(const Expr& e) {
       CollectVars(*e.lhs, true, v.in, v.out);
       CollectVars(*e.rhs, false, v.in, v.out);
       break;
-    case ExprKind::kSome: break;
+    case ExprKind::kSome:
+      break;
     case ExprKind::kSomeIn:
       if (e.key) CollectVars(*e.key, true, v.in, v.out);
       CollectVars(*e.val, true, v.in, v.out);
@@ -241,7 +245,7 @@ class Resolver {
     return {};
   }
 
-  Result<CompiledQuery> ResolveQuery(BodyPtr body) {
+  Result<CompiledQuery> ResolveQuery(const BodyPtr& body) {
     scopes_.clear();
     PushScope();
     CollectBodyNames(*body, scopes_.back());
@@ -290,7 +294,8 @@ class Resolver {
         return;
       case TermKind::kArrayCompr:
       case TermKind::kSetCompr:
-      case TermKind::kObjectCompr: return;
+      case TermKind::kObjectCompr:
+        return;
       default:
         for (const auto& it : t.items) CollectTermNames(*it, names);
         return;
@@ -443,8 +448,8 @@ class Resolver {
       auto r = std::make_shared<Term>();
       r->kind = TermKind::kRef;
       r->loc = loc;
-      r->items.push_back(MakeRootVar(imp->path[0] == "data" ? kSlotData : kSlotInput,
-                                     imp->path[0], loc));
+      r->items.push_back(
+          MakeRootVar(imp->path[0] == "data" ? kSlotData : kSlotInput, imp->path[0], loc));
       for (size_t i = 1; i < imp->path.size(); ++i) r->items.push_back(MakeStr(imp->path[i], loc));
       if (r->items.size() == 1) {
         *global = r->items[0];
@@ -477,7 +482,8 @@ class Resolver {
 
   Status Resolve(TermPtr& t) {
     switch (t->kind) {
-      case TermKind::kValue: return {};
+      case TermKind::kValue:
+        return {};
       case TermKind::kVar: {
         if (t->slot != -1) return {};
         if (t->wildcard) {
@@ -614,8 +620,7 @@ class Resolver {
         static_cast<int>(t.items.size()) != b->arity + 1) {
       return CompileErr(t.loc,
                         "rego_type_error: " + t.name + ": arity mismatch: have " +
-                            std::to_string(t.items.size()) + ", want " +
-                            std::to_string(b->arity),
+                            std::to_string(t.items.size()) + ", want " + std::to_string(b->arity),
                         kCompileError);
     }
     return {};
@@ -678,8 +683,9 @@ class Resolver {
           path = pkg_;
           path.insert(path.end(), segs.begin(), segs.end());
         } else {
-          return CompileErr(w.target->loc, "rego_compile_error: with keyword target must reference "
-                                           "existing input, data, or a function");
+          return CompileErr(w.target->loc,
+                            "rego_compile_error: with keyword target must reference "
+                            "existing input, data, or a function");
         }
         w.kind = With::Target::kData;
         for (const auto& p : path) w.path.push_back(Value::String(p));
@@ -834,11 +840,11 @@ const Node* CompiledPolicy::Find(const std::vector<Value>& path) const {
   return n;
 }
 
-Result<std::shared_ptr<CompiledPolicy>> CompileModules(std::vector<ModuleSource> sources,
-                                                       Value data) {
+Result<std::shared_ptr<CompiledPolicy>> CompileModules(const std::vector<ModuleSource>& sources,
+                                                       const Value& data) {
   auto policy = std::make_shared<CompiledPolicy>();
-  policy->data = data.is_object() ? std::move(data) : Value::EmptyObject();
-  for (auto& src : sources) {
+  policy->data = data.is_object() ? data : Value::EmptyObject();
+  for (const auto& src : sources) {
     auto m = ParseModule(src.filename, src.text);
     if (!m) return m.error();
     policy->modules.push_back(*m);
@@ -859,10 +865,9 @@ Result<std::shared_ptr<CompiledPolicy>> CompileModules(std::vector<ModuleSource>
         }
         auto& defs = index.functions[Join(p)];
         if (!defs.empty() && defs.front()->args.size() != r->args.size()) {
-          return CompileErr(r->loc, "rego_type_error: function " + Join(p) +
-                                        " has arity " + std::to_string(defs.front()->args.size()) +
-                                        ", got " + std::to_string(r->args.size()) +
-                                        " arguments");
+          return CompileErr(r->loc, "rego_type_error: function " + Join(p) + " has arity " +
+                                        std::to_string(defs.front()->args.size()) + ", got " +
+                                        std::to_string(r->args.size()) + " arguments");
         }
         defs.push_back(r.get());
       }
@@ -896,9 +901,8 @@ Result<std::shared_ptr<CompiledPolicy>> CompileModules(std::vector<ModuleSource>
         }
       } else if (r->is_default) {
         if (node->default_rule) {
-          return CompileErr(r->loc, "rego_type_error: multiple default rules " +
-                                        Join(m->package) + "." + r->ref[0]->value.str() +
-                                        " found");
+          return CompileErr(r->loc, "rego_type_error: multiple default rules " + Join(m->package) +
+                                        "." + r->ref[0]->value.str() + " found");
         }
         node->default_rule = r.get();
       } else {

@@ -29,8 +29,8 @@
 
 namespace mcpgw::rego {
 
-inline constexpr int kParseError = 10;    // rego_parse_error
-inline constexpr int kCompileError = 11;  // rego_compile_error (unsafe vars, unknown built-in...)
+inline constexpr int kParseError = 10;      // rego_parse_error
+inline constexpr int kCompileError = 11;    // rego_compile_error (unsafe vars, unknown built-in...)
 inline constexpr int kRecursionError = 12;  // rego_recursion_error
 
 // The OPA error-class string for an Error::code: "eval_type_error", "rego_parse_error", ...
@@ -62,8 +62,8 @@ class Policy {
 
   // Parses and compiles the modules; `data` is the base document (an object). Module packages
   // may overlap (rules of one package may be spread over several files).
-  static Result<std::shared_ptr<const Policy>> Compile(std::vector<ModuleSource> modules,
-                                                       Value data);
+  static Result<std::shared_ptr<const Policy>> Compile(const std::vector<ModuleSource>& modules,
+                                                       const Value& data);
 
   // Evaluates an ad-hoc query ("data.test.p = x", "x := data.a[_]; x > 1") and returns every
   // solution; an empty vector means undefined.

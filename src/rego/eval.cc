@@ -6,8 +6,8 @@
 // layer while `with` replaces input, data or functions).
 #include <algorithm>
 #include <array>
-#include <memory>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <set>
 #include <span>
@@ -28,8 +28,7 @@ class FnRef<R(A...)> {
  public:
   template <class F>
   FnRef(F&& f)  // NOLINT(google-explicit-constructor,bugprone-forwarding-reference-overload)
-      : obj_(const_cast<void*>(static_cast<const void*>(&f))),
-        cb_([](void* o, A... a) -> R {
+      : obj_(const_cast<void*>(static_cast<const void*>(&f))), cb_([](void* o, A... a) -> R {
           return (*static_cast<std::remove_reference_t<F>*>(o))(std::forward<A>(a)...);
         }) {}
   R operator()(A... a) const { return cb_(obj_, std::forward<A>(a)...); }
@@ -117,7 +116,8 @@ class Evaluator {
       QueryResult r;
       r.expressions = query_values_;
       for (const auto& [name, slot] : q.vars) {
-        if (f.bound[static_cast<size_t>(slot)]) r.bindings[name] = f.vals[static_cast<size_t>(slot)];
+        if (f.bound[static_cast<size_t>(slot)])
+          r.bindings[name] = f.vals[static_cast<size_t>(slot)];
       }
       out.push_back(std::move(r));
       return true;
@@ -158,7 +158,6 @@ class Evaluator {
     }
     return doc;
   }
-
 
  private:
   // ---- errors ----------------------------------------------------------------------------------
@@ -208,8 +207,10 @@ class Evaluator {
           return k();
         });
       case ExprKind::kUnify:
-      case ExprKind::kAssign: return Unify(*e.lhs, *e.rhs, f, k);
-      case ExprKind::kSome: return k();
+      case ExprKind::kAssign:
+        return Unify(*e.lhs, *e.rhs, f, k);
+      case ExprKind::kSome:
+        return k();
       case ExprKind::kSomeIn:
         return EvalTerm(*e.coll, f, [&](const Value& coll) -> bool {
           return ForEachMember(coll, [&](const Value& key, const Value& val) -> bool {
@@ -308,8 +309,12 @@ class Evaluator {
             input_ = Upsert(has_input_ ? input_ : Value::EmptyObject(), w.path, 0, *values[i]);
             has_input_ = true;
             break;
-          case With::Target::kData: overlays_.emplace_back(w.path, *values[i]); break;
-          case With::Target::kFunction: mocks_[w.func_key] = Mock{w.repl_key, *values[i]}; break;
+          case With::Target::kData:
+            overlays_.emplace_back(w.path, *values[i]);
+            break;
+          case With::Target::kFunction:
+            mocks_[w.func_key] = Mock{w.repl_key, *values[i]};
+            break;
         }
       }
       caches_.emplace_back(static_cast<size_t>(policy_.node_count));
@@ -350,7 +355,8 @@ class Evaluator {
 
   bool EvalTerm(const Term& t, Frame& f, ValCont k) {
     switch (t.kind) {
-      case TermKind::kValue: return k(t.value);
+      case TermKind::kValue:
+        return k(t.value);
       case TermKind::kVar: {
         if (t.slot == kSlotInput) return has_input_ ? k(input_) : true;
         if (t.slot == kSlotData) {
@@ -359,13 +365,14 @@ class Evaluator {
         }
         auto s = static_cast<size_t>(t.slot);
         if (t.slot < 0 || !f.bound[s]) {
-          return Fail(MakeError(t.loc.ToString() + ": rego_unsafe_var_error: var " + t.name +
-                                    " is unsafe",
-                                kCompileError));
+          return Fail(
+              MakeError(t.loc.ToString() + ": rego_unsafe_var_error: var " + t.name + " is unsafe",
+                        kCompileError));
         }
         return k(f.vals[s]);
       }
-      case TermKind::kRef: return EvalRef(t, f, k);
+      case TermKind::kRef:
+        return EvalRef(t, f, k);
       case TermKind::kArray: {
         Array acc;
         acc.reserve(t.items.size());
@@ -373,9 +380,8 @@ class Evaluator {
       }
       case TermKind::kSet: {
         Array acc;
-        return EvalItems(t.items, 0, f, acc, [&](Array& a) {
-          return k(Value::FromSet(Set(a.begin(), a.end())));
-        });
+        return EvalItems(t.items, 0, f, acc,
+                         [&](Array& a) { return k(Value::FromSet(Set(a.begin(), a.end()))); });
       }
       case TermKind::kObject: {
         Array acc;
@@ -423,7 +429,8 @@ class Evaluator {
         if (error_) return false;
         return k(Value::FromObject(std::move(out)));
       }
-      case TermKind::kCall: return EvalCall(t, f, k);
+      case TermKind::kCall:
+        return EvalCall(t, f, k);
       case TermKind::kTemplate: {
         Array acc;
         return EvalTemplateParts(t, 0, f, std::string(), k);
@@ -445,6 +452,11 @@ class Evaluator {
       return vals.size() < 2;
     });
     if (error_) return false;
+    if (part.template_unwrap && vals.size() == 1 && vals[0].is_array()) {
+      Array inner = vals[0].array();
+      vals.assign(inner.begin(), inner.end());
+      if (vals.size() > 1) vals.resize(2);
+    }
     std::string piece;
     if (vals.empty()) {
       piece = "<undefined>";
@@ -479,8 +491,10 @@ class Evaluator {
   // True when evaluating the term could bind variables (it contains unbound ones).
   bool HasUnbound(const Term& t, const Frame& f) const {
     switch (t.kind) {
-      case TermKind::kValue: return false;
-      case TermKind::kVar: return IsUnboundVar(t, f);
+      case TermKind::kValue:
+        return false;
+      case TermKind::kVar:
+        return IsUnboundVar(t, f);
       case TermKind::kArray:
       case TermKind::kObject:
       case TermKind::kSet:
@@ -491,7 +505,8 @@ class Evaluator {
           if (HasUnbound(*it, f)) return true;
         }
         return false;
-      default: return false;
+      default:
+        return false;
     }
   }
 
@@ -514,40 +529,51 @@ class Evaluator {
     return EvalTerm(head, f, [&](const Value& v) { return EvalValuePath(v, t.items, 1, f, k); });
   }
 
+  // `base_doc`: v is (part of) the base document, whose object keys are strings: a number key
+  // finds the key with the same text, as OPA's store does (data[2] finds "2").
+  static const Value* Lookup(const Value& v, const Value& key, bool base_doc) {
+    const Value* child = v.Get(key);
+    if (!child && base_doc && key.is_int() && v.is_object()) {
+      child = v.Get(std::to_string(key.as_int()));
+    }
+    return child;
+  }
+
   bool EvalValuePath(const Value& v, const std::vector<TermPtr>& items, size_t i, Frame& f,
-                     ValCont k) {
+                     ValCont k, bool base_doc = false) {
     if (i == items.size()) return k(v);
     const Term& key = *items[i];
     if (key.kind == TermKind::kValue) {
-      const Value* child = v.Get(key.value);
+      const Value* child = Lookup(v, key.value, base_doc);
       if (!child) return true;
-      return EvalValuePath(*child, items, i + 1, f, k);
+      return EvalValuePath(*child, items, i + 1, f, k, base_doc);
     }
     if (key.kind == TermKind::kVar && key.slot >= 0) {
       auto s = static_cast<size_t>(key.slot);
       if (f.bound[s]) {
-        const Value* child = v.Get(f.vals[s]);
+        const Value* child = Lookup(v, f.vals[s], base_doc);
         if (!child) return true;
-        return EvalValuePath(*child, items, i + 1, f, k);
+        return EvalValuePath(*child, items, i + 1, f, k, base_doc);
       }
       return ForEachMember(v, [&](const Value& mk, const Value& mv) -> bool {
         f.vals[s] = mk;
         f.bound[s] = 1;
-        bool r = EvalValuePath(mv, items, i + 1, f, k);
+        bool r = EvalValuePath(mv, items, i + 1, f, k, base_doc);
         f.bound[s] = 0;
         return r;
       });
     }
     if (!HasUnbound(key, f)) {
       return EvalTerm(key, f, [&](const Value& kv) -> bool {
-        const Value* child = v.Get(kv);
+        const Value* child = Lookup(v, kv, base_doc);
         if (!child) return true;
-        return EvalValuePath(*child, items, i + 1, f, k);
+        return EvalValuePath(*child, items, i + 1, f, k, base_doc);
       });
     }
     // A pattern key such as [a, b]: unify it with every key.
     return ForEachMember(v, [&](const Value& mk, const Value& mv) -> bool {
-      return UnifyValue(key, mk, f, [&]() { return EvalValuePath(mv, items, i + 1, f, k); });
+      return UnifyValue(key, mk, f,
+                        [&]() { return EvalValuePath(mv, items, i + 1, f, k, base_doc); });
     });
   }
 
@@ -579,7 +605,7 @@ class Evaluator {
     }
     if (node == nullptr) {
       if (!base) return true;
-      return EvalValuePath(*base, items, i, f, k);
+      return EvalValuePath(*base, items, i, f, k, /*base_doc=*/true);
     }
     if (i == items.size() || node->HasRules()) {
       auto doc = NodeDocument(node, base);
@@ -602,7 +628,7 @@ class Evaluator {
           if (auto ov = OverlaidBase(p, child_base)) return EvalValuePath(*ov, items, i + 1, f, k);
         }
         if (!child_base) return true;
-        return EvalValuePath(*child_base, items, i + 1, f, k);
+        return EvalValuePath(*child_base, items, i + 1, f, k, /*base_doc=*/true);
       }
       if (child && !child->HasRules() && child->children.empty() && !child_base) {
         if (!child->functions.empty()) return true;  // a function is not a document
@@ -706,8 +732,7 @@ class Evaluator {
     auto id = static_cast<size_t>(node->id);
     if (caches_.back().done[id]) return caches_.back().docs[id];
     if (in_progress_[id]) {
-      Fail(MakeError("rego_recursion_error: rule data." + PathString(node->path) +
-                         " is recursive",
+      Fail(MakeError("rego_recursion_error: rule data." + PathString(node->path) + " is recursive",
                      kRecursionError));
       return std::nullopt;
     }
@@ -927,14 +952,17 @@ class Evaluator {
       }
     }
     switch (t.call_kind) {
-      case kCallMember2: return EvalMember(t, f, k);
-      case kCallMember3: return EvalMember(t, f, k);
-      case kCallWalk: return EvalWalk(t, f, k);
+      case kCallMember2:
+      case kCallMember3:
+        return EvalMember(t, f, k);
+      case kCallWalk:
+        return EvalWalk(t, f, k);
       case kCallPrint: {
         Array args;
         return EvalItems(t.items, 0, f, args, [&](Array&) { return k(Value::True()); });
       }
-      default: break;
+      default:
+        break;
     }
     size_t nargs = std::min(t.items.size(), static_cast<size_t>(t.arity));
     auto deliver = [&](const Value& result) -> bool {
@@ -980,9 +1008,9 @@ class Evaluator {
       if (code == kUndefined) return true;
       if (code == kConflictError) return Fail(r.error());
       if (strict_) {
-        return Fail(MakeError(loc.ToString() + ": " + std::string(ErrorCodeName(code)) + ": " +
-                                  r.error().message,
-                              code));
+        return Fail(MakeError(
+            loc.ToString() + ": " + std::string(ErrorCodeName(code)) + ": " + r.error().message,
+            code));
       }
       return true;
     }
@@ -992,6 +1020,7 @@ class Evaluator {
   bool CallUser(const Term& t, std::span<const Value> args, ValCont k) {
     std::vector<std::string> key = t.func_path;
     std::vector<Value> path;
+    path.reserve(key.size());
     for (const auto& p : key) path.push_back(Value::String(p));
     const Node* node = policy_.Find(path);
     if (!node || (node->functions.empty() && !node->default_function)) return true;
@@ -1126,8 +1155,9 @@ class Evaluator {
       }
       return ForEachMember(coll, [&](const Value& key, const Value& val) -> bool {
         if (three) {
-          return UnifyValue(*t.items[0], key, f,
-                            [&]() { return UnifyValue(*t.items[1], val, f, [&]() { return deliver(true); }); });
+          return UnifyValue(*t.items[0], key, f, [&]() {
+            return UnifyValue(*t.items[1], val, f, [&]() { return deliver(true); });
+          });
         }
         return UnifyValue(*t.items[0], val, f, [&]() { return deliver(true); });
       });
@@ -1172,9 +1202,9 @@ class Evaluator {
   bool Unify(const Term& a, const Term& b, Frame& f, Cont k) {
     if (IsUnboundVar(a, f)) {
       if (IsUnboundVar(b, f)) {
-        return Fail(MakeError(a.loc.ToString() + ": rego_unsafe_var_error: var " + a.name +
-                                  " is unsafe",
-                              kCompileError));
+        return Fail(
+            MakeError(a.loc.ToString() + ": rego_unsafe_var_error: var " + a.name + " is unsafe",
+                      kCompileError));
       }
       return EvalTerm(b, f, [&](const Value& v) { return Bind(a, v, f, k); });
     }
@@ -1218,8 +1248,8 @@ class Evaluator {
     });
   }
 
-  bool UnifyItems(const std::vector<TermPtr>& a, const std::vector<TermPtr>& b, size_t i,
-                  Frame& f, Cont k) {
+  bool UnifyItems(const std::vector<TermPtr>& a, const std::vector<TermPtr>& b, size_t i, Frame& f,
+                  Cont k) {
     if (i == a.size()) return k();
     return Unify(*a[i], *b[i], f, [&]() { return UnifyItems(a, b, i + 1, f, k); });
   }
@@ -1233,7 +1263,8 @@ class Evaluator {
 
   bool UnifyValue(const Term& p, const Value& v, Frame& f, Cont k) {
     switch (p.kind) {
-      case TermKind::kValue: return p.value == v ? k() : true;
+      case TermKind::kValue:
+        return p.value == v ? k() : true;
       case TermKind::kVar: {
         if (p.slot < 0) {
           return EvalTerm(p, f, [&](const Value& pv) { return pv == v ? k() : true; });
@@ -1332,19 +1363,26 @@ class PolicyImpl : public Policy {
 
 std::string_view ErrorCodeName(int code) {
   switch (code) {
-    case kTypeError: return "eval_type_error";
-    case kBuiltinError: return "eval_builtin_error";
-    case kConflictError: return "eval_conflict_error";
-    case kParseError: return "rego_parse_error";
-    case kCompileError: return "rego_compile_error";
-    case kRecursionError: return "rego_recursion_error";
-    default: return "internal_error";
+    case kTypeError:
+      return "eval_type_error";
+    case kBuiltinError:
+      return "eval_builtin_error";
+    case kConflictError:
+      return "eval_conflict_error";
+    case kParseError:
+      return "rego_parse_error";
+    case kCompileError:
+      return "rego_compile_error";
+    case kRecursionError:
+      return "rego_recursion_error";
+    default:
+      return "internal_error";
   }
 }
 
-Result<std::shared_ptr<const Policy>> Policy::Compile(std::vector<ModuleSource> modules,
-                                                      Value data) {
-  auto c = CompileModules(std::move(modules), std::move(data));
+Result<std::shared_ptr<const Policy>> Policy::Compile(const std::vector<ModuleSource>& modules,
+                                                      const Value& data) {
+  auto c = CompileModules(modules, data);
   if (!c) return c.error();
   return std::shared_ptr<const Policy>(std::make_shared<PolicyImpl>(std::move(*c)));
 }

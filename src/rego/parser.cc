@@ -216,14 +216,30 @@ class Lexer {
         char e = s_[i_];
         Advance();
         switch (e) {
-          case '"': out.push_back('"'); break;
-          case '\\': out.push_back('\\'); break;
-          case '/': out.push_back('/'); break;
-          case 'b': out.push_back('\b'); break;
-          case 'f': out.push_back('\f'); break;
-          case 'n': out.push_back('\n'); break;
-          case 'r': out.push_back('\r'); break;
-          case 't': out.push_back('\t'); break;
+          case '"':
+            out.push_back('"');
+            break;
+          case '\\':
+            out.push_back('\\');
+            break;
+          case '/':
+            out.push_back('/');
+            break;
+          case 'b':
+            out.push_back('\b');
+            break;
+          case 'f':
+            out.push_back('\f');
+            break;
+          case 'n':
+            out.push_back('\n');
+            break;
+          case 'r':
+            out.push_back('\r');
+            break;
+          case 't':
+            out.push_back('\t');
+            break;
           case 'u': {
             auto hex4 = [&](uint32_t& cp) -> bool {
               if (i_ + 4 > s_.size()) return false;
@@ -257,7 +273,8 @@ class Lexer {
             AppendUtf8(out, cp);
             break;
           }
-          default: return Err(at, std::string("illegal escape sequence \\") + e);
+          default:
+            return Err(at, std::string("illegal escape sequence \\") + e);
         }
         continue;
       }
@@ -273,7 +290,7 @@ class Lexer {
 };
 
 bool IsKeyword(const std::string& s) {
-  static const char* kKeywords[] = {"package", "import", "default", "if",   "contains",
+  static const char* kKeywords[] = {"package", "import", "default", "if",    "contains",
                                     "else",    "some",   "in",      "every", "not",
                                     "with",    "as",     "true",    "false", "null"};
   for (const char* k : kKeywords) {
@@ -364,9 +381,8 @@ class Parser {
       auto path = ParseDottedPath();
       if (!path) return path.error();
       imp.path = *path;
-      if (imp.path.empty() ||
-          (imp.path[0] != "data" && imp.path[0] != "input" && imp.path[0] != "future" &&
-           imp.path[0] != "rego")) {
+      if (imp.path.empty() || (imp.path[0] != "data" && imp.path[0] != "input" &&
+                               imp.path[0] != "future" && imp.path[0] != "rego")) {
         return ErrAt(imp.loc, "rego_parse_error: invalid import, must begin with input or data");
       }
       if (IsIdent("as")) {
@@ -424,12 +440,18 @@ class Parser {
 
   static std::string Describe(const Token& t) {
     switch (t.kind) {
-      case Tok::kEof: return "eof";
-      case Tok::kIdent: return IsKeyword(t.text) ? t.text : "ident";
-      case Tok::kString: return "string";
-      case Tok::kTemplate: return "template string";
-      case Tok::kNumber: return "number";
-      case Tok::kPunct: return t.text;
+      case Tok::kEof:
+        return "eof";
+      case Tok::kIdent:
+        return IsKeyword(t.text) ? t.text : "ident";
+      case Tok::kString:
+        return "string";
+      case Tok::kTemplate:
+        return "template string";
+      case Tok::kNumber:
+        return "number";
+      case Tok::kPunct:
+        return t.text;
     }
     return "token";
   }
@@ -449,7 +471,8 @@ class Parser {
 
   Result<std::vector<std::string>> ParseDottedPath() {
     std::vector<std::string> out;
-    if (Cur().kind != Tok::kIdent) return Err("unexpected " + Describe(Cur()) + " token: expected ident");
+    if (Cur().kind != Tok::kIdent)
+      return Err("unexpected " + Describe(Cur()) + " token: expected ident");
     out.push_back(Cur().text);
     Next();
     while (true) {
@@ -918,7 +941,8 @@ class Parser {
       if (IsPunct(".")) {
         // ref continuation: .ident
         Next();
-        if (Cur().kind != Tok::kIdent) return Err("unexpected " + Describe(Cur()) + " token: expected ident");
+        if (Cur().kind != Tok::kIdent)
+          return Err("unexpected " + Describe(Cur()) + " token: expected ident");
         t = AppendRef(t, MakeValueTerm(Value::String(Cur().text), Loc()));
         Next();
       } else if (IsPunct("[") && !Cur().nl_before) {
@@ -995,7 +1019,8 @@ class Parser {
     const Token& tok = Cur();
     Location loc = Loc();
     switch (tok.kind) {
-      case Tok::kEof: return Err("unexpected eof token");
+      case Tok::kEof:
+        return Err("unexpected eof token");
       case Tok::kNumber: {
         auto v = ParseNumber(tok.text);
         if (!v) return v.error();
@@ -1036,7 +1061,8 @@ class Parser {
         if (name == "_") v->wildcard = true;
         return v;
       }
-      case Tok::kPunct: break;
+      case Tok::kPunct:
+        break;
     }
     if (IsPunct("(")) {
       FlagGuard bar(no_bar_, false);
@@ -1219,15 +1245,32 @@ class Parser {
         char e = s[i + 1];
         i += 2;
         switch (e) {
-          case 'n': lit.push_back('\n'); break;
-          case 't': lit.push_back('\t'); break;
-          case 'r': lit.push_back('\r'); break;
-          case '"': lit.push_back('"'); break;
-          case '\\': lit.push_back('\\'); break;
-          case '{': lit.push_back('{'); break;
-          case '}': lit.push_back('}'); break;
-          case '/': lit.push_back('/'); break;
-          default: return Err(std::string("illegal escape sequence \\") + e);
+          case 'n':
+            lit.push_back('\n');
+            break;
+          case 't':
+            lit.push_back('\t');
+            break;
+          case 'r':
+            lit.push_back('\r');
+            break;
+          case '"':
+            lit.push_back('"');
+            break;
+          case '\\':
+            lit.push_back('\\');
+            break;
+          case '{':
+            lit.push_back('{');
+            break;
+          case '}':
+            lit.push_back('}');
+            break;
+          case '/':
+            lit.push_back('/');
+            break;
+          default:
+            return Err(std::string("illegal escape sequence \\") + e);
         }
         continue;
       }
@@ -1255,11 +1298,33 @@ class Parser {
         if (!toks) return Err(toks.error().message);
         Parser sub(std::move(*toks), file_);
         sub.depth_ = 1;
-        auto term = sub.ParseExprTerm();
-        if (!term) return term.error();
+        auto expr = sub.ParseLiteral();
+        if (!expr) return expr.error();
         if (sub.Cur().kind != Tok::kEof) return Err("unexpected token in template expression");
+        TermPtr term = expr->lhs;
+        if (expr->kind != ExprKind::kTerm || expr->negated || !expr->withs.empty()) {
+          // An expression with `with` (or another non-term form): evaluated as
+          // [__tmpl | __tmpl := <expr>] and unwrapped to its single value.
+          auto head = MakeVar("__tmpl", loc);
+          Expr assign = std::move(*expr);
+          if (assign.kind == ExprKind::kTerm && !assign.negated) {
+            assign.kind = ExprKind::kAssign;
+            assign.rhs = assign.lhs;
+            assign.lhs = MakeVar("__tmpl", loc);
+          } else {
+            return Err("unsupported expression in template string");
+          }
+          auto c = std::make_shared<Term>();
+          c->kind = TermKind::kArrayCompr;
+          c->loc = loc;
+          c->head = head;
+          c->body = std::make_shared<Body>();
+          c->body->push_back(std::move(assign));
+          c->template_unwrap = true;
+          term = c;
+        }
         flush();
-        t->items.push_back(*term);
+        t->items.push_back(term);
         i = j + 1;
         continue;
       }
@@ -1273,10 +1338,9 @@ class Parser {
   std::vector<Token> t_;
   size_t p_ = 0;
   const std::string* file_;
-  int depth_ = 0;  // bracket nesting: newlines inside brackets do not end expressions
+  int depth_ = 0;        // bracket nesting: newlines inside brackets do not end expressions
   bool no_bar_ = false;  // parsing a comprehension head: '|' ends it instead of meaning union
 };
-
 
 }  // namespace
 

@@ -25,13 +25,27 @@ void AppendJsonString(std::string& out, std::string_view s) {
   out.push_back('"');
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         if (c < 0x20) {
           static const char* kHex = "0123456789abcdef";
@@ -48,10 +62,18 @@ void AppendJsonString(std::string& out, std::string_view s) {
 
 void AppendJson(std::string& out, const Value& v) {
   switch (v.kind()) {
-    case Kind::kNull: out += "null"; return;
-    case Kind::kBool: out += v.as_bool() ? "true" : "false"; return;
-    case Kind::kNumber: out += FormatNumber(v); return;
-    case Kind::kString: AppendJsonString(out, v.str()); return;
+    case Kind::kNull:
+      out += "null";
+      return;
+    case Kind::kBool:
+      out += v.as_bool() ? "true" : "false";
+      return;
+    case Kind::kNumber:
+      out += FormatNumber(v);
+      return;
+    case Kind::kString:
+      AppendJsonString(out, v.str());
+      return;
     case Kind::kArray: {
       out.push_back('[');
       bool first = true;
@@ -135,22 +157,29 @@ void AppendRego(std::string& out, const Value& v) {
       out.push_back('}');
       return;
     }
-    default: AppendJson(out, v); return;
+    default:
+      AppendJson(out, v);
+      return;
   }
 }
 
 Value FromBoost(const boost::json::value& j) {
   switch (j.kind()) {
-    case boost::json::kind::null: return {};
-    case boost::json::kind::bool_: return Value::Bool(j.get_bool());
-    case boost::json::kind::int64: return Value::Int(j.get_int64());
+    case boost::json::kind::null:
+      return {};
+    case boost::json::kind::bool_:
+      return Value::Bool(j.get_bool());
+    case boost::json::kind::int64:
+      return Value::Int(j.get_int64());
     case boost::json::kind::uint64: {
       uint64_t u = j.get_uint64();
       if (u <= static_cast<uint64_t>(INT64_MAX)) return Value::Int(static_cast<int64_t>(u));
       return Value::Double(static_cast<double>(u));
     }
-    case boost::json::kind::double_: return Value::Double(j.get_double());
-    case boost::json::kind::string: return Value::String(std::string(j.get_string()));
+    case boost::json::kind::double_:
+      return Value::Double(j.get_double());
+    case boost::json::kind::string:
+      return Value::String(std::string(j.get_string()));
     case boost::json::kind::array: {
       Array a;
       a.reserve(j.get_array().size());
@@ -172,14 +201,21 @@ Value FromBoost(const boost::json::value& j) {
 
 Kind Value::kind() const {
   switch (v_.index()) {
-    case 0: return Kind::kNull;
-    case 1: return Kind::kBool;
+    case 0:
+      return Kind::kNull;
+    case 1:
+      return Kind::kBool;
     case 2:
-    case 3: return Kind::kNumber;
-    case 4: return Kind::kString;
-    case 5: return Kind::kArray;
-    case 6: return Kind::kObject;
-    default: return Kind::kSet;
+    case 3:
+      return Kind::kNumber;
+    case 4:
+      return Kind::kString;
+    case 5:
+      return Kind::kArray;
+    case 6:
+      return Kind::kObject;
+    default:
+      return Kind::kSet;
   }
 }
 
@@ -251,11 +287,16 @@ double Value::as_double() const {
 
 size_t Value::size() const {
   switch (v_.index()) {
-    case 4: return str().size();
-    case 5: return array().size();
-    case 6: return object().size();
-    case 7: return set().size();
-    default: return 0;
+    case 4:
+      return str().size();
+    case 5:
+      return array().size();
+    case 6:
+      return object().size();
+    case 7:
+      return set().size();
+    default:
+      return 0;
   }
 }
 
@@ -298,13 +339,20 @@ std::string Value::ToString() const {
 
 std::string_view Value::TypeName() const {
   switch (kind()) {
-    case Kind::kNull: return "null";
-    case Kind::kBool: return "boolean";
-    case Kind::kNumber: return "number";
-    case Kind::kString: return "string";
-    case Kind::kArray: return "array";
-    case Kind::kObject: return "object";
-    case Kind::kSet: return "set";
+    case Kind::kNull:
+      return "null";
+    case Kind::kBool:
+      return "boolean";
+    case Kind::kNumber:
+      return "number";
+    case Kind::kString:
+      return "string";
+    case Kind::kArray:
+      return "array";
+    case Kind::kObject:
+      return "object";
+    case Kind::kSet:
+      return "set";
   }
   return "null";
 }
@@ -320,11 +368,14 @@ Result<Value> Value::ParseJson(std::string_view text) {
 
 size_t Value::Hash() const {
   switch (kind()) {
-    case Kind::kNull: return 0x9e3779b9;
-    case Kind::kBool: return as_bool() ? 1231 : 1237;
+    case Kind::kNull:
+      return 0x9e3779b9;
+    case Kind::kBool:
+      return as_bool() ? 1231 : 1237;
     case Kind::kNumber:
       return is_int() ? std::hash<int64_t>()(as_int()) : std::hash<double>()(as_double());
-    case Kind::kString: return std::hash<std::string>()(str());
+    case Kind::kString:
+      return std::hash<std::string>()(str());
     case Kind::kArray: {
       size_t h = 17;
       for (const auto& e : array()) h = h * 31 + e.Hash();
@@ -353,9 +404,12 @@ int Compare(const Value& a, const Value& b) {
   int rb = KindRank(b);
   if (ra != rb) return ra < rb ? -1 : 1;
   switch (a.kind()) {
-    case Kind::kNull: return 0;
-    case Kind::kBool: return Cmp3(a.as_bool(), b.as_bool());
-    case Kind::kNumber: return CompareNumbers(a, b);
+    case Kind::kNull:
+      return 0;
+    case Kind::kBool:
+      return Cmp3(a.as_bool(), b.as_bool());
+    case Kind::kNumber:
+      return CompareNumbers(a, b);
     case Kind::kString: {
       int c = a.str().compare(b.str());
       return c < 0 ? -1 : (c > 0 ? 1 : 0);

@@ -4,7 +4,10 @@
 // and decision id), lists are filtered per item, the /api/v1 endpoints are decided (403), history
 // rows and audit events carry the decisions, the emergency switch flips at runtime, policy files
 // are hot-reloaded (a broken one is refused and the old one keeps serving), and a PDP that is
-// gone denies (fail closed) and makes /ready fail.
+// gone denies (fail closed) and makes /ready fail. The shipped policy (services/opa) runs with
+// tokens of `mcpgw auth-server` on both backends (embedded, and remote against `mcpgw pdp`), with
+// the same tests: per-tool actions and scopes, labels, per-user lists, tenant isolation, emergency
+// deny within a second, a broken policy refused on reload, and a PDP that stops answering.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -21,6 +24,7 @@ import {
   needsGateway,
   rawRequest,
   rawSession,
+  readyUpstream,
   runGatewayToExit,
   sleep,
   startAuthServer,
@@ -401,10 +405,15 @@ describe('policy: SIGHUP and start-up', needsGateway(), () => {
   });
 });
 
-/** Starts `mcpgw pdp` on a free port; resolves when /health answers 200. */
-async function startPdp(dir) {
-  const port = await freePort();
-  const proc = spawn(GATEWAY_BIN, ['pdp', '--addr', `127.0.0.1:${port}`, '-d', path.join(dir, 'policies'), '-d', path.join(dir, 'data')], {
+/**
+ * Starts `mcpgw pdp` (on `port`, or a free one) over the policy and data `paths` (relative paths are
+ * resolved from the repository root); resolves when /health answers 200.
+ */
+async function startPdp(paths, { port, reloadIntervalMs } = {}) {
+  port = port ?? (await freePort());
+  const args = ['pdp', '--addr', `127.0.0.1:${port}`, ...paths.flatMap((p) => ['-d', p])];
+  if (reloadIntervalMs !== undefined) args.push('--reload-interval-ms', String(reloadIntervalMs));
+  const proc = spawn(GATEWAY_BIN, args, {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -431,7 +440,18 @@ async function startPdp(dir) {
     }
     return r;
   };
-  return { url, proc, stop, output: () => output };
+  const logs = () =>
+    output
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => {
+        try {
+          return JSON.parse(l);
+        } catch {
+          return { _raw: l };
+        }
+      });
+  return { url, port, proc, stop, output: () => output, logs };
 }
 
 describe('policy: remote mode against mcpgw pdp (OPA Data API)', needsGateway(), () => {
@@ -440,7 +460,7 @@ describe('policy: remote mode against mcpgw pdp (OPA Data API)', needsGateway(),
   let sess;
   before(async () => {
     const dir = policyDir();
-    pdp = await startPdp(dir);
+    pdp = await startPdp([path.join(dir, 'policies'), path.join(dir, 'data')]);
     gw = await startGateway({
       config: { servers: [servers[0]], policy: { mode: 'opa', opa_url: pdp.url, timeout_ms: 1000 } },
       wait: 'ready',
@@ -501,12 +521,61 @@ describe('policy: remote mode against mcpgw pdp (OPA Data API)', needsGateway(),
 });
 
 // ---------------------------------------------------------------------------------------------
-// The shipped policy (services/opa) with real tokens: the gateway's input and the policy's
-// contract meet here.
+// The shipped policy (services/opa) with real tokens from `mcpgw auth-server`: the gateway's
+// input and the policy's contract meet here. Every test runs against both backends: the
+// embedded engine, and the remote mode against `mcpgw pdp` serving the same files.
 
 const AS_CLIENT = 'policy-test-cli';
 const REDIRECT_URI = 'http://127.0.0.1:33421/callback'; // nothing listens: the 302 is captured
-const PASSWORDS = { alice: 'alice-policy-pw', bob: 'bob-policy-pw', carol: 'carol-policy-pw' };
+
+// The authorization server's users. `scopes` is the most a token may carry; the tests ask for
+// no scope, so every token carries all of them.
+const USERS = {
+  // tool:echo:read comes from her role (data.mcp.role_scopes.user); tool:slow:read and
+  // tool:pid:read only from her token. tool:progress:read names a tool of globex's server: there
+  // only the tenant keeps her out.
+  alice: { roles: ['user'], tenant: 'acme', scopes: ['mcp:read', 'tool:slow:read', 'tool:pid:read', 'tool:progress:read'] },
+  bob: { roles: ['admin'], tenant: 'acme', scopes: ['mcp:read'] },
+  carol: { roles: ['user'], tenant: 'globex', scopes: ['mcp:read', 'tool:progress:read'] },
+  // Alice's role and tenant without her token scopes.
+  dave: { roles: ['user'], tenant: 'acme', scopes: ['mcp:read'] },
+};
+const PASSWORDS = Object.fromEntries(Object.keys(USERS).map((u) => [u, `${u}-policy-pw`]));
+
+// Upstreams: a chaos instance per tenant (disjoint tool sets, so that no name gets the server
+// prefix and scopes name the tools as the shipped data does) and a server shared by all tenants.
+const ACME_CHAOS = {
+  name: 'chaos',
+  command: ['node', CHAOS_SERVER],
+  tenant: 'acme',
+  tools: {
+    allow: ['echo', 'slow', 'env', 'pid', 'crash', 'hang'],
+    echo: { action: 'read' },
+    slow: { action: 'read' },
+    env: { action: 'write' },
+    pid: { action: 'read', labels: ['sensitive'] },
+    // crash and hang: no action here nor in data.mcp.tools (admins and tool:<name>:* only).
+  },
+};
+const GLOBEX_CHAOS = {
+  name: 'globex',
+  command: ['node', CHAOS_SERVER],
+  tenant: 'globex',
+  tools: { allow: ['progress', 'roots'], progress: { action: 'read' } },
+};
+// No tenant: shared. get-sum's action (read) comes from data.mcp.tools, its grant from the role.
+const SHARED = { name: 'shared', command: ['node', EVERYTHING_JS], tools: { allow: ['get-sum'] } };
+
+// tools/list of each user, sorted, as the shipped policy decides it for the servers above.
+const VISIBLE = {
+  alice: ['echo', 'get-sum', 'slow'],
+  bob: ['crash', 'echo', 'env', 'get-sum', 'hang', 'pid', 'slow'],
+  carol: ['get-sum', 'progress'],
+  dave: ['echo', 'get-sum'],
+};
+
+const SHIPPED_PATHS = ['services/opa/policies', 'services/opa/data'];
+const BACKENDS = ['embedded', 'remote'];
 
 async function userToken(as, audience, username) {
   const verifier = crypto.randomBytes(32).toString('base64url');
@@ -546,106 +615,340 @@ async function userToken(as, audience, username) {
   return body.access_token;
 }
 
-describe('policy: the shipped policy with OAuth', needsGateway(), () => {
-  let as;
-  let gw;
-  const tokens = {};
-  const sessions = {};
-  const auth = (who) => ({ headers: { authorization: `Bearer ${tokens[who]}` } });
-  const as_ = (who, method, params) => {
-    const id = ++rpcId;
-    return rawRequest(gw, sessions[who], id, method, params, auth(who));
-  };
-  const apiAs = async (who, p, opts = {}) => {
-    const res = await fetch(gw.url + p, {
-      method: opts.method ?? 'GET',
-      headers: { authorization: `Bearer ${tokens[who]}`, 'content-type': 'application/json' },
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-      signal: AbortSignal.timeout(10000),
-    });
-    const text = await res.text();
-    return { status: res.status, text, json: text ? JSON.parse(text) : undefined };
-  };
-
-  before(async () => {
-    const user = (username, roles, tenant) => ({
+function startShippedAuthServer() {
+  return startAuthServer({
+    users: Object.entries(USERS).map(([username, u]) => ({
       username,
       password_hash: hashPassword(PASSWORDS[username]),
       sub: username,
       email: `${username}@example.test`,
-      roles,
+      roles: u.roles,
       groups: [],
-      scopes: ['mcp:read'],
-      tenant,
+      scopes: u.scopes,
+      tenant: u.tenant,
+    })),
+    config: {
+      clients: [{ client_id: AS_CLIENT, client_name: 'policy test', redirect_uris: [REDIRECT_URI], grant_types: ['authorization_code'] }],
+    },
+  });
+}
+
+/** The gateway's policy section for a backend; 'remote' also starts `mcpgw pdp` over the same paths. */
+async function policyBackend(backend, paths, reloadIntervalMs) {
+  if (backend === 'embedded') {
+    const policy = { mode: 'embedded', paths };
+    if (reloadIntervalMs !== undefined) policy.reload_interval_ms = reloadIntervalMs;
+    return { pdp: null, policy };
+  }
+  const pdp = await startPdp(paths, { reloadIntervalMs });
+  return { pdp, policy: { mode: 'opa', opa_url: pdp.url, timeout_ms: 1000 } };
+}
+
+/**
+ * A gateway with OAuth against `as` and the policy on `backend` (for 'remote' with its own
+ * `mcpgw pdp`), a token and an MCP session per user, once every upstream is ready.
+ * stack.rpc(who, method, params) sends a JSON-RPC request as that user; stack.api(who, path, opts)
+ * calls the gateway's HTTP API with the user's token.
+ */
+async function shippedStack(as, backend, { servers, paths = SHIPPED_PATHS, reloadIntervalMs } = {}) {
+  const { pdp, policy } = await policyBackend(backend, paths, reloadIntervalMs);
+  const port = await freePort();
+  const audience = `http://127.0.0.1:${port}/mcp`;
+  const s = { backend, pdp, paths, tokens: {}, sessions: {} };
+  s.auth = (who) => ({ headers: { authorization: `Bearer ${s.tokens[who]}` } });
+  s.rpc = (who, method, params) => rawRequest(s.gw, s.sessions[who], ++rpcId, method, params, s.auth(who));
+  s.call = (who, name, args = {}) => s.rpc(who, 'tools/call', { name, arguments: args });
+  s.tools = async (who) => {
+    const r = await s.rpc(who, 'tools/list', {});
+    assert.ok(r.response?.result?.tools, `tools/list of ${who}: ${r.text.slice(0, 400)}`);
+    return r.response.result.tools.map((t) => t.name).sort();
+  };
+  s.api = async (who, p, { method = 'GET', body } = {}) => {
+    const res = await fetch(s.gw.url + p, {
+      method,
+      headers: { authorization: `Bearer ${s.tokens[who]}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(10000),
     });
-    as = await startAuthServer({
-      users: [user('alice', ['user'], 'acme'), user('bob', ['admin'], 'acme'), user('carol', ['user'], 'globex')],
-      config: {
-        clients: [{ client_id: AS_CLIENT, client_name: 'policy test', redirect_uris: [REDIRECT_URI], grant_types: ['authorization_code'] }],
-      },
-    });
-    const port = await freePort();
-    const audience = `http://127.0.0.1:${port}/mcp`;
-    gw = await startGateway({
+    const text = await res.text();
+    let json;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, text, json };
+  };
+  s.stop = async () => {
+    await s.gw?.stopAndCheck(assert);
+    await s.pdp?.stop();
+  };
+  try {
+    s.gw = await startGateway({
       port,
-      config: {
-        servers: [{ name: 'chaos', command: ['node', CHAOS_SERVER], tenant: 'acme' }],
-        auth: { issuer: as.issuer, audience },
-        policy: { mode: 'embedded', paths: ['services/opa/policies', 'services/opa/data'] },
-      },
+      config: { servers, auth: { issuer: as.issuer, audience }, policy },
       wait: 'ready',
     });
-    for (const u of ['alice', 'bob', 'carol']) {
-      tokens[u] = await userToken(as, audience, u);
-      sessions[u] = await rawSession(gw, auth(u));
-    }
     await eventually(async () => {
-      const r = await as_('bob', 'tools/list', {});
-      return (r.response?.result?.tools ?? []).some((t) => t.name === 'echo');
-    }, 'the chaos tools', 20000);
-  });
-  after(async () => {
-    await gw?.stopAndCheck(assert);
-    await as?.stop();
-  });
+      const body = (await api(s.gw, '/ready')).json;
+      return servers.every((x) => /^(ok|up|ready|healthy|running|connected)$/i.test(String(readyUpstream(body, x.name)?.status)));
+    }, `upstreams ${servers.map((x) => x.name).join(', ')} ready`, 20000);
+    for (const u of Object.keys(USERS)) {
+      s.tokens[u] = await userToken(as, audience, u);
+      s.sessions[u] = await rawSession(s.gw, s.auth(u));
+    }
+  } catch (e) {
+    await s.gw?.stop();
+    await s.pdp?.stop();
+    throw e;
+  }
+  return s;
+}
 
-  test('a user sees and calls the tools their role grants, in their tenant', async () => {
-    const tools = (await as_('alice', 'tools/list', {})).response.result.tools.map((t) => t.name);
-    assert.ok(tools.includes('echo'), JSON.stringify(tools));
-    assert.ok(!tools.includes('crash'), `a tool without a known action is hidden: ${JSON.stringify(tools)}`);
-    const ok = await as_('alice', 'tools/call', { name: 'echo', arguments: { text: 'hi alice' } });
-    assert.equal(ok.response?.result?.content?.[0]?.text, 'hi alice', ok.text);
-    const crash = await as_('alice', 'tools/call', { name: 'crash', arguments: {} });
-    assert.equal(crash.response?.error?.code, -32004, crash.text);
-    assert.ok(crash.response.error.data.reasons.some((r) => r.includes('crash')), crash.text);
-  });
+function assertText(r, text, what) {
+  assert.equal(r.response?.result?.content?.[0]?.text, text, `${what}: ${r.text.slice(0, 400)}`);
+  assert.notEqual(r.response.result.isError, true, `${what}: ${r.text.slice(0, 400)}`);
+}
 
-  test('another tenant is refused; an admin of the tenant sees everything', async () => {
-    const r = await as_('carol', 'tools/call', { name: 'echo', arguments: { text: 'x' } });
-    assert.equal(r.response?.error?.code, -32004, r.text);
-    assert.ok(r.response.error.data.reasons.includes('server belongs to another tenant'), r.text);
-    const carolTools = (await as_('carol', 'tools/list', {})).response.result.tools;
-    assert.deepEqual(carolTools, []);
-    const bobTools = (await as_('bob', 'tools/list', {})).response.result.tools.map((t) => t.name);
-    assert.ok(bobTools.includes('crash') && bobTools.includes('echo'), JSON.stringify(bobTools));
-  });
+/** Runs fn every 10 ms until it returns a truthy value or timeoutMs passes; returns {value, ms}. */
+async function timeUntil(fn, timeoutMs) {
+  const t0 = performance.now();
+  for (;;) {
+    const value = await fn();
+    const ms = performance.now() - t0;
+    if (value || ms > timeoutMs) return { value, ms };
+    await sleep(10);
+  }
+}
 
-  test('APIs and the emergency switch follow the roles', async () => {
-    const analytics = await apiAs('alice', '/api/v1/analytics');
-    assert.equal(analytics.status, 403, analytics.text);
-    assert.ok(analytics.json.reasons.length > 0, analytics.text);
-    assert.equal((await apiAs('bob', '/api/v1/analytics')).status, 200);
-    assert.equal((await apiAs('alice', '/api/v1/history')).status, 200);
-    const refused = await apiAs('alice', '/api/v1/admin/emergency', { method: 'PUT', body: { deny_all: true } });
-    assert.equal(refused.status, 403, refused.text);
-    const set = await apiAs('bob', '/api/v1/admin/emergency', { method: 'PUT', body: { tools: ['echo'] } });
-    assert.equal(set.status, 200, set.text);
-    const r = await as_('alice', 'tools/call', { name: 'echo', arguments: { text: 'x' } });
-    assert.equal(r.response?.error?.code, -32004, r.text);
-    assert.ok(r.response.error.data.reasons.includes('tool disabled by emergency deny'), r.text);
-    const off = await apiAs('bob', '/api/v1/admin/emergency', { method: 'PUT', body: {} });
-    assert.equal(off.status, 200, off.text);
-    const back = await as_('alice', 'tools/call', { name: 'echo', arguments: { text: 'back' } });
-    assert.equal(back.response?.result?.content?.[0]?.text, 'back', back.text);
+for (const backend of BACKENDS) {
+  describe(`policy: the shipped policy with OAuth (${backend} backend)`, needsGateway(), () => {
+    let as;
+    let s;
+    before(async () => {
+      as = await startShippedAuthServer();
+      s = await shippedStack(as, backend, { servers: [ACME_CHAOS, GLOBEX_CHAOS, SHARED] });
+    });
+    after(async () => {
+      await s?.stop();
+      await as?.stop();
+    });
+
+    test('the backend decides', async () => {
+      const ready = await api(s.gw, '/ready');
+      assert.equal(ready.status, 200, ready.text);
+      assert.equal(ready.json.components.policy.backend, backend === 'embedded' ? 'embedded' : 'opa', ready.text);
+    });
+
+    test('tool:X:read (from the role or from the token) grants the read tool; the write tool is denied naming the missing scope', async () => {
+      // alice: tool:echo:read via data.mcp.role_scopes.user, tool:slow:read via her token.
+      assertText(await s.call('alice', 'echo', { text: 'hi alice' }), 'hi alice', 'alice echo (read, role scope)');
+      assertText(await s.call('alice', 'slow', { ms: 0 }), 'slept 0', 'alice slow (read, token scope)');
+      assertDenied(await s.call('alice', 'env', { name: 'HOME' }), ['scope tool:env:write required'], 'alice env (write)');
+      // dave has alice's role but not her token scopes: the token scope was what granted slow.
+      assertText(await s.call('dave', 'echo', { text: 'hi dave' }), 'hi dave', 'dave echo');
+      assertDenied(await s.call('dave', 'slow', { ms: 0 }), ['scope tool:slow:read required'], 'dave slow');
+      assertDenied(await s.call('dave', 'env', { name: 'HOME' }), ['scope tool:env:write required'], 'dave env');
+      // The admin holds no tool scope and may write.
+      assertText(await s.call('bob', 'env', { name: 'NO_SUCH_VARIABLE_X' }), '<unset>', 'bob env (admin)');
+      // A tool with no action (configured or in the data) is for admins and tool:crash:* only.
+      assertDenied(
+        await s.call('alice', 'crash', {}),
+        ['tool crash has no action configured (scope tool:crash:* required)'],
+        'alice crash',
+      );
+    });
+
+    test('a tool labelled sensitive works for the admin only', async () => {
+      const pid = await s.call('bob', 'pid', {});
+      assert.match(pid.response?.result?.content?.[0]?.text ?? '', /^\d+$/, `bob pid: ${pid.text.slice(0, 400)}`);
+      // alice holds tool:pid:read: the label alone denies her.
+      assertDenied(await s.call('alice', 'pid', {}), ['admin role required (resource labelled sensitive)'], 'alice pid');
+      assertDenied(
+        await s.call('dave', 'pid', {}),
+        ['admin role required (resource labelled sensitive)', 'scope tool:pid:read required'],
+        'dave pid',
+      );
+    });
+
+    test('tools/list shows each user exactly what the policy allows', async () => {
+      for (const [who, expected] of Object.entries(VISIBLE)) {
+        assert.deepEqual(await s.tools(who), expected, `tools/list of ${who}`);
+      }
+    });
+
+    test("another tenant's server is invisible and refused; a shared server serves every tenant", async () => {
+      // alice holds tool:progress:read and bob is an admin: only the tenant keeps them out.
+      for (const who of ['alice', 'bob']) {
+        const tools = await s.tools(who);
+        assert.ok(!tools.includes('progress') && !tools.includes('roots'), `${who} sees globex's tools: ${tools}`);
+        assertDenied(await s.call(who, 'progress', { steps: 0 }), ['server belongs to another tenant'], `${who} progress`);
+      }
+      assertText(await s.call('carol', 'progress', { steps: 0 }), 'done 0 (no progressToken)', 'carol progress');
+      const carolTools = await s.tools('carol');
+      for (const t of VISIBLE.bob.filter((x) => x !== 'get-sum')) assert.ok(!carolTools.includes(t), `carol sees acme's ${t}`);
+      // carol's role grants tool:echo:read: only the tenant keeps her out.
+      assertDenied(await s.call('carol', 'echo', { text: 'x' }), ['server belongs to another tenant'], 'carol echo');
+      for (const who of ['alice', 'carol']) {
+        assertText(await s.call(who, 'get-sum', { a: 1, b: 2 }), 'The sum of 1 and 2 is 3.', `${who} get-sum (shared)`);
+      }
+    });
+
+    test('APIs and the emergency switch follow the roles', async () => {
+      const analytics = await s.api('alice', '/api/v1/analytics');
+      assert.equal(analytics.status, 403, analytics.text);
+      assert.deepEqual(analytics.json.reasons, ['admin or auditor role required'], analytics.text);
+      assert.equal((await s.api('bob', '/api/v1/analytics')).status, 200);
+      assert.equal((await s.api('alice', '/api/v1/history')).status, 200);
+      const refused = await s.api('alice', '/api/v1/admin/emergency', { method: 'PUT', body: { deny_all: true } });
+      assert.equal(refused.status, 403, refused.text);
+      const set = await s.api('bob', '/api/v1/admin/emergency', { method: 'PUT', body: { tools: ['echo'] } });
+      assert.equal(set.status, 200, set.text);
+      try {
+        assertDenied(await s.call('alice', 'echo', { text: 'x' }), ['tool disabled by emergency deny'], 'emergency tools');
+        assertText(await s.call('alice', 'slow', { ms: 0 }), 'slept 0', 'other tools still work');
+      } finally {
+        const off = await s.api('bob', '/api/v1/admin/emergency', { method: 'PUT', body: {} });
+        assert.equal(off.status, 200, off.text);
+      }
+      assertText(await s.call('alice', 'echo', { text: 'back' }), 'back', 'after the switch is off');
+    });
+
+    test('emergency deny_all takes effect within a second, without a restart, and is lifted as fast', async (t) => {
+      const pids = [s.gw.pid, s.pdp?.proc.pid];
+      assertText(await s.call('alice', 'echo', { text: 'before' }), 'before', 'before the switch');
+      let on = false;
+      try {
+        const denied = await timeUntil(async () => {
+          if (!on) {
+            const set = await s.api('bob', '/api/v1/admin/emergency', { method: 'PUT', body: { deny_all: true } });
+            assert.equal(set.status, 200, set.text);
+            on = true;
+          }
+          const r = await s.call('alice', 'echo', { text: 'during' });
+          return r.response?.error?.code === -32004 ? r : null;
+        }, 3000);
+        t.diagnostic(`deny_all denied a call ${denied.ms.toFixed(1)} ms after the PUT was sent`);
+        assert.ok(denied.value, `deny_all did not take effect within ${denied.ms.toFixed(0)} ms`);
+        assert.ok(denied.ms < 1000, `deny_all took ${denied.ms.toFixed(0)} ms`);
+        assertDenied(denied.value, ['all MCP traffic disabled by emergency deny'], 'alice under deny_all');
+        assertDenied(await s.call('bob', 'pid', {}), ['all MCP traffic disabled by emergency deny'], 'the admin under deny_all');
+        assertDenied(await s.call('carol', 'get-sum', { a: 1, b: 1 }), ['all MCP traffic disabled by emergency deny'], 'carol under deny_all');
+        assert.deepEqual(await s.tools('bob'), [], 'deny_all hides every tool');
+        assert.equal((await s.api('bob', '/api/v1/history')).status, 200, 'the APIs stay reachable');
+      } finally {
+        if (on) {
+          const lifted = await timeUntil(async () => {
+            if (on) {
+              const off = await s.api('bob', '/api/v1/admin/emergency', { method: 'PUT', body: { deny_all: false, tools: [], servers: [] } });
+              assert.equal(off.status, 200, off.text);
+              on = false;
+            }
+            const r = await s.call('alice', 'echo', { text: 'after' });
+            return r.response?.result?.content?.[0]?.text === 'after';
+          }, 3000);
+          t.diagnostic(`lifting deny_all took ${lifted.ms.toFixed(1)} ms`);
+          assert.ok(lifted.value && lifted.ms < 1000, `lifting deny_all took ${lifted.ms.toFixed(0)} ms`);
+        }
+      }
+      assert.deepEqual([s.gw.pid, s.pdp?.proc.pid], pids, 'same processes');
+      assert.equal(s.gw.exit, null, 'the gateway was not restarted');
+    });
+
+    test('a broken policy on reload is rejected and the old one keeps serving; a fix is picked up', { timeout: 40000 }, async () => {
+      // A copy of the shipped files: the repository's are never written.
+      const dir = tmpDir('mcpgw-shipped-');
+      fs.cpSync(path.resolve(REPO_ROOT, SHIPPED_PATHS[0]), path.join(dir, 'policies'), { recursive: true });
+      fs.cpSync(path.resolve(REPO_ROOT, SHIPPED_PATHS[1]), path.join(dir, 'data'), { recursive: true });
+      const rel = 'policies/mcp/authz.rego';
+      const original = fs.readFileSync(path.join(dir, rel), 'utf8');
+      // Replaced through a rename from outside the watched trees: the watcher sees one change.
+      const replace = (text) => {
+        const tmp = path.join(dir, 'authz.rego.next');
+        fs.writeFileSync(tmp, text);
+        fs.renameSync(tmp, path.join(dir, rel));
+      };
+      const own = await shippedStack(as, backend, {
+        servers: [ACME_CHAOS],
+        paths: [path.join(dir, 'policies'), path.join(dir, 'data')],
+        reloadIntervalMs: 100,
+      });
+      // The process that watches the files: the gateway (embedded) or the pdp (remote).
+      const watcher = backend === 'embedded' ? own.gw : own.pdp;
+      const rejections = () => watcher.logs().filter((l) => l.msg === 'policy rejected; the previous policy keeps serving');
+      const reloads = () => watcher.logs().filter((l) => l.msg === 'policy reloaded');
+      try {
+        assertText(await own.call('alice', 'echo', { text: 'old' }), 'old', 'alice echo, before');
+        assertDenied(await own.call('alice', 'env', { name: 'HOME' }), ['scope tool:env:write required'], 'alice env, before');
+
+        replace(`${original}\nbroken if {\n`);
+        const rejected = await eventually(() => rejections()[0], 'the broken policy to be rejected', 5000);
+        assert.match(rejected.error, /authz\.rego/, JSON.stringify(rejected));
+        assert.equal(reloads().length, 0, 'nothing was reloaded');
+        // Decided by the old policy, for a few reload intervals.
+        for (let i = 0; i < 3; i++) {
+          assertText(await own.call('alice', 'echo', { text: `still ${i}` }), `still ${i}`, 'alice echo, broken file');
+          assertDenied(await own.call('alice', 'env', { name: 'HOME' }), ['scope tool:env:write required'], 'alice env, broken file');
+          assert.deepEqual(await own.tools('alice'), ['echo', 'slow'], 'alice tools/list, broken file');
+          await sleep(100);
+        }
+        if (backend === 'embedded') {
+          const ready = await api(own.gw, '/ready');
+          assert.equal(ready.status, 200, ready.text);
+          assert.match(ready.json.components.policy.detail, /rejected/, ready.text);
+        } else {
+          assert.equal((await fetch(`${own.pdp.url}/health`)).status, 200, 'the pdp stays healthy');
+        }
+
+        // A real change: the policy now lets alice use env (a write tool) as well.
+        replace(`${original}\n# Added by the test.\nallow if {\n\tinput.resource.tool == "env"\n\tinput.user.sub == "alice"\n\tnot blocked\n}\n`);
+        const env = await eventually(async () => {
+          const r = await own.call('alice', 'env', { name: 'NO_SUCH_VARIABLE_X' });
+          return r.response?.result ? r : null;
+        }, 'the fixed policy to be picked up', 5000);
+        assertText(env, '<unset>', 'alice env, fixed policy');
+        assert.ok(reloads().length >= 1, 'the fix was reloaded');
+        assert.deepEqual(await own.tools('alice'), ['echo', 'env', 'slow'], 'alice tools/list, fixed policy');
+        assertDenied(await own.call('dave', 'env', { name: 'HOME' }), ['scope tool:env:write required'], 'dave env, fixed policy');
+      } finally {
+        await own.stop();
+      }
+    });
+
+    test(
+      backend === 'embedded'
+        ? 'PDP unreachable: every call is denied (skipped: not applicable to the embedded backend, the PDP runs inside the gateway)'
+        : 'PDP unreachable: every call is denied with a clear error (the pdp is stopped mid-test, then restarted)',
+      { skip: backend === 'embedded' ? 'the embedded PDP runs in the gateway process: nothing to make unreachable' : false, timeout: 30000 },
+      async () => {
+        assertText(await s.call('alice', 'echo', { text: 'up' }), 'up', 'before');
+        const { port } = s.pdp;
+        await s.pdp.stop();
+        try {
+          const calls = [
+            ['alice', 'echo', { text: 'x' }],
+            ['alice', 'get-sum', { a: 1, b: 2 }],
+            ['bob', 'pid', {}],
+            ['bob', 'env', { name: 'HOME' }],
+            ['carol', 'progress', { steps: 0 }],
+          ];
+          for (const [who, tool, args] of calls) {
+            assertDenied(await s.call(who, tool, args), ['policy decision point unavailable'], `${who} ${tool}, PDP down`);
+          }
+          for (const who of Object.keys(USERS)) assert.deepEqual(await s.tools(who), [], `tools/list of ${who}, PDP down`);
+          const history = await s.api('bob', '/api/v1/history');
+          assert.equal(history.status, 403, history.text);
+          assert.deepEqual(history.json.reasons, ['policy decision point unavailable'], history.text);
+          assert.ok(s.gw.logs().some((l) => l.msg === 'policy decision failed; denied'), 'the failure is logged');
+        } finally {
+          s.pdp = await startPdp(s.paths, { port });
+        }
+        await eventually(async () => {
+          const r = await s.call('alice', 'echo', { text: 'back' });
+          return r.response?.result?.content?.[0]?.text === 'back';
+        }, 'decisions once the pdp is back', 5000);
+        assert.deepEqual(await s.tools('alice'), VISIBLE.alice, 'tools/list once the pdp is back');
+      },
+    );
   });
-});
+}
