@@ -130,14 +130,11 @@ class Evaluator {
     const Node* node = &policy_.root;
     const Value* base = &policy_.data;
     size_t i = 0;
-    std::vector<Value> keys;
-    keys.reserve(path.size());
-    for (const auto& p : path) keys.push_back(Value::String(p));
-    while (i < keys.size() && !node->HasRules()) {
-      auto it = node->children.find(std::string_view(keys[i].str()));
+    while (i < path.size() && !node->HasRules()) {
+      auto it = node->children.find(std::string_view(path[i]));
       if (it == node->children.end()) {
         node = nullptr;
-        base = base ? base->Get(keys[i]) : nullptr;
+        base = base ? base->Get(std::string_view(path[i])) : nullptr;
         ++i;
         break;
       }
@@ -151,13 +148,14 @@ class Evaluator {
     } else if (base) {
       doc = *base;
     }
-    for (; doc && i < keys.size(); ++i) {
-      const Value* child = doc->Get(keys[i]);
+    for (; doc && i < path.size(); ++i) {
+      const Value* child = doc->Get(std::string_view(path[i]));
       if (!child) return std::nullopt;
       doc = Value(*child);
     }
     return doc;
   }
+
 
  private:
   // ---- errors ----------------------------------------------------------------------------------
