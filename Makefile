@@ -22,7 +22,7 @@ run: bootstrap build
 
 test: bootstrap build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
-	$(MAKE) --no-print-directory lint policy-test e2e-test conformance-test authserver-test
+	$(MAKE) --no-print-directory lint policy-test e2e-test conformance-test authserver-test deploy-test
 
 unit-test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -67,3 +67,48 @@ tidy: lint
 
 clean:
 	rm -rf $(BUILD)
+
+# ---- Packaging and deployment (docs/QUICKSTART.md, docs/deployment.md) ------------------------
+# The local stack: Docker Compose v2 when present, else Debian's docker-compose 1.29.
+COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
+COMPOSE_ARGS = -f compose/docker-compose.yml --env-file compose/.env
+# Terraform environment: make tf-plan ENV=staging (TF_STATE_BUCKET=... for tf-init).
+ENV ?= dev
+TF_DIR = infra/terraform/envs/$(ENV)
+TF_ENV_OK = $(if $(filter $(ENV),dev staging prod),,$(error ENV must be dev, staging or prod (got '$(ENV)')))
+
+.PHONY: up down logs bundle deploy-test tf-init tf-plan tf-apply
+
+compose/.env:
+	cp compose/.env.example compose/.env
+
+up: compose/.env
+	$(COMPOSE) $(COMPOSE_ARGS) up -d --build $(if $(findstring docker compose,$(COMPOSE)),--wait,)
+	$(COMPOSE) $(COMPOSE_ARGS) ps
+
+down: compose/.env
+	$(COMPOSE) $(COMPOSE_ARGS) down
+
+logs: compose/.env
+	$(COMPOSE) $(COMPOSE_ARGS) logs -f --tail=200
+
+# The OPA bundles (.tar.gz with .manifest) that cloud OPA sidecars pull from GCS: the policy and
+# its data, and the emergency switch on its own (docs/operations.md).
+bundle:
+	scripts/opa-bundle.sh $(BUILD)/opa/bundle.tar.gz
+	scripts/opa-bundle.sh --emergency $(BUILD)/opa/emergency.tar.gz
+
+# Offline validation of everything above (tests/deploy/run.sh); uses $(BUILD)/mcpgw when built.
+deploy-test:
+	@scripts/bootstrap.sh
+	MCPGW=$(BUILD)/mcpgw tests/deploy/run.sh
+
+tf-init:
+	$(TF_ENV_OK)terraform -chdir=$(TF_DIR) init -input=false $(if $(TF_STATE_BUCKET),-backend-config=bucket=$(TF_STATE_BUCKET),)
+
+tf-plan: bundle
+	$(TF_ENV_OK)terraform -chdir=$(TF_DIR) plan -input=false -var=bundle_path=$(abspath $(BUILD)/opa/bundle.tar.gz) \
+	  -var=emergency_bundle_path=$(abspath $(BUILD)/opa/emergency.tar.gz) -out=tfplan
+
+tf-apply:
+	$(TF_ENV_OK)terraform -chdir=$(TF_DIR) apply -input=false tfplan

@@ -10,6 +10,7 @@ DEB_PACKAGES=(
   libsqlite3-dev sqlite3 libpq-dev postgresql
   libgtest-dev libgmock-dev libbenchmark-dev clang-format clang-tidy
   nodejs npm wrk curl
+  docker-compose yamllint shellcheck
 )
 
 missing=()

@@ -53,11 +53,11 @@ say() { printf '%s\n' "$*"; }
 die() { say "run.sh: $*" >&2; exit 1; }
 
 stop_pid() { # stop_pid PID NAME: TERM, wait up to 5 s, then KILL
-  local pid="$1" name="$2" i
+  local pid="$1" name="$2"
   [[ -n "$pid" ]] || return 0
   kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
   kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 50); do
+  for _ in $(seq 50); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
@@ -142,8 +142,8 @@ start_server() {
     AUTH_CLIENT_ID="$CONF_CLIENT" AUTH_REDIRECT_URI="http://127.0.0.1:$CB_PORT/callback" \
     LOG_FORMAT=json "$MCPGW" auth-server --config "$CFG" >>"$TMP/auth-server.stdout" 2>>"$LOG" &
   AS_PID=$!
-  local i line
-  for i in $(seq 100); do
+  local line
+  for _ in $(seq 100); do
     line="$(grep -m1 '"msg":"listening"' "$LOG" || true)"
     [[ -n "$line" ]] && break
     kill -0 "$AS_PID" 2>/dev/null || { cat "$LOG" >&2; die "the auth server exited at start-up"; }

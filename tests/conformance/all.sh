@@ -5,7 +5,7 @@
 #   3. Streamable HTTP upstream, post_response: sse
 # Each must pass every check it runs; set-ups 2 and 3 must pass all 40.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 total_pass=0; total_fail=0
 run() {
   local label=$1; shift

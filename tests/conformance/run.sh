@@ -64,11 +64,11 @@ say() { printf '%s\n' "$*"; }
 die() { say "run.sh: $*" >&2; exit 1; }
 
 stop_pid() { # stop_pid PID NAME: TERM, wait up to 5 s, then KILL
-  local pid="$1" name="$2" i
+  local pid="$1" name="$2"
   [[ -n "$pid" ]] || return 0
   kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
   kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 50); do
+  for _ in $(seq 50); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
