@@ -389,6 +389,29 @@ class GatewayImpl : public Gateway {
       }
       ups[name] = std::move(u);
     }
+    json::object hist;
+    if (recorder_) {
+      // Not accepting (queue or spool full, or stopping): calls are refused, so not ready. The
+      // database unavailable while the spool takes the rows: still serving, degraded.
+      history::RecorderStats st = recorder_->stats();
+      bool accepting = recorder_->Accepting();
+      bool db_down = !st.last_error.empty() || st.spool_pending_bytes > 0;
+      hist["status"] = !accepting ? "not_ready" : db_down ? "degraded" : "ready";
+      hist["durability"] = recorder_->durability() == history::Durability::kSync ? "sync" : "async";
+      hist["queued"] = st.queued;
+      hist["written"] = st.written;
+      hist["refused"] = st.refused;
+      hist["spooled"] = st.spooled;
+      hist["replayed"] = st.replayed;
+      hist["spool_pending_bytes"] = st.spool_pending_bytes;
+      hist["at_risk"] = st.at_risk;
+      hist["users_written"] = st.users_written;
+      if (!st.last_error.empty()) hist["error"] = st.last_error;
+      if (!accepting) ready = false;
+      if (db_down) degraded = true;
+    } else {
+      hist["status"] = "off";
+    }
     json::object body;
     body["status"] = ready ? (degraded ? "degraded" : "ready") : "not_ready";
     json::object comps;
@@ -417,6 +440,7 @@ class GatewayImpl : public Gateway {
       pol["status"] = "off";
     }
     comps["policy"] = std::move(pol);
+    comps["history"] = std::move(hist);
     json::object sess;
     sess["active"] = sessions_.size();
     sess["max"] = cfg_.max_sessions;
@@ -656,7 +680,9 @@ class GatewayImpl : public Gateway {
     if (auto routes = session_routes_.find(sid); routes != session_routes_.end()) {
       for (const auto& route : routes->second) {
         if (auto up = upstreams_.find(route); up != upstreams_.end()) {
-          up->second->Stop(nullptr);  // the process object outlives the client until reaped
+          // The process object outlives the client until reaped; shutdown waits for it.
+          ++session_clients_stopping_;
+          up->second->Stop([this] { SessionClientStopped(); });
           upstreams_.erase(up);
         }
       }
@@ -733,6 +759,7 @@ class GatewayImpl : public Gateway {
       s.subject = current_identity_->sub;
       s.identity = current_identity_;
     }
+    if (current_identity_) SeenUser(*current_identity_);
     s.protocol_version = version;
     if (auto* c = json::FindObject(*params, "capabilities")) s.client_capabilities = *c;
     if (auto* i = json::FindObject(*params, "clientInfo")) s.client_info = *i;
@@ -1055,6 +1082,24 @@ class GatewayImpl : public Gateway {
         cfg_.history.sensitive_tools.end();
     const json::value* a = params.if_contains("arguments");
     return history::RedactArguments(a ? *a : json::value(json::object()), opt);
+  }
+
+  // The users mirror: one sighting per session start, written by the history writer.
+  void SeenUser(const auth::Identity& id) {
+    if (!recorder_ || id.sub.empty()) return;
+    auto array = [](const std::vector<std::string>& items) {
+      json::array a;
+      for (const auto& i : items) a.push_back(json::value(i));
+      return json::Serialize(a);
+    };
+    history::UserRow u;
+    u.subject = id.sub;
+    u.email = id.email;
+    u.tenant = id.tenant;
+    u.roles = array(id.roles);
+    u.groups = array(id.groups);
+    u.first_seen_us = u.last_seen_us = WallMicros();
+    recorder_->SeenUser(std::move(u));
   }
 
   void Audit(std::string kind, std::string subject, std::string request_id,
@@ -2023,6 +2068,14 @@ class GatewayImpl : public Gateway {
     decider_->Reload();
   }
 
+  void SessionClientStopped() {
+    if (--session_clients_stopping_ == 0 && on_session_clients_stopped_) {
+      auto f = std::move(on_session_clients_stopped_);
+      on_session_clients_stopped_ = nullptr;
+      f();
+    }
+  }
+
   void Shutdown(std::function<void()> done) override {
     loop_.Cancel(sweep_timer_);
     if (decider_) decider_->Stop();
@@ -2030,7 +2083,10 @@ class GatewayImpl : public Gateway {
     std::vector<std::string> ids;
     sessions_.ForEach([&](Session& s) { ids.push_back(s.id); });
     for (const auto& id : ids) EndSession(id, "gateway shutting down");
-    auto remaining = std::make_shared<size_t>(upstreams_.size());
+    // Shared upstreams, plus (as one) the per-session ones still being stopped: the process
+    // must not exit before every child it started is reaped.
+    auto remaining =
+        std::make_shared<size_t>(upstreams_.size() + (session_clients_stopping_ > 0 ? 1 : 0));
     // The recorder drains last: every answered call is written before the process exits.
     auto fin = std::make_shared<std::function<void()>>([this, done = std::move(done)] {
       if (recorder_) recorder_->Stop();
@@ -2039,6 +2095,11 @@ class GatewayImpl : public Gateway {
     if (*remaining == 0) {
       if (*fin) (*fin)();
       return;
+    }
+    if (session_clients_stopping_ > 0) {
+      on_session_clients_stopped_ = [remaining, fin] {
+        if (--*remaining == 0 && *fin) (*fin)();
+      };
     }
     for (auto& [name, up] : upstreams_) {
       up->Stop([remaining, fin] {
@@ -2071,6 +2132,8 @@ class GatewayImpl : public Gateway {
   uint64_t inflight_counter_ = 0, progress_counter_ = 0, server_request_counter_ = 0,
            request_counter_ = 0;
   io::TimerId sweep_timer_ = 0;
+  size_t session_clients_stopping_ = 0;  // isolation: session clients stopped, not yet reaped
+  std::function<void()> on_session_clients_stopped_;
   std::map<std::string, const config::ServerConfig*> server_cfg_;
   std::string current_remote_ip_;  // of the request being routed (set in Route)
   // Last: destroyed first, while the loop and the HTTP client it uses still exist.
