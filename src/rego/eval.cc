@@ -144,7 +144,7 @@ class Evaluator {
     }
     std::optional<Value> doc;
     if (node) {
-      doc = NodeDocument(node, base);
+      if (const Value* d = NodeDocument(node, base)) doc = *d;
     } else if (base) {
       doc = *base;
     }
@@ -155,7 +155,6 @@ class Evaluator {
     }
     return doc;
   }
-
 
  private:
   // ---- errors ----------------------------------------------------------------------------------
@@ -606,7 +605,7 @@ class Evaluator {
       return EvalValuePath(*base, items, i, f, k, /*base_doc=*/true);
     }
     if (i == items.size() || node->HasRules()) {
-      auto doc = NodeDocument(node, base);
+      const Value* doc = NodeDocument(node, base);
       if (error_) return false;
       if (!doc) return true;
       return EvalValuePath(*doc, items, i, f, k);
@@ -655,7 +654,7 @@ class Evaluator {
     if (!HasUnbound(key, f)) {
       return EvalTerm(key, f, [&](const Value& kv) { return step(kv); });
     }
-    auto doc = NodeDocument(node, base);
+    const Value* doc = NodeDocument(node, base);
     if (error_) return false;
     if (!doc) return true;
     return EvalValuePath(*doc, items, i, f, k);
@@ -726,21 +725,27 @@ class Evaluator {
     return true;
   }
 
-  std::optional<Value> NodeDocument(const Node* node, const Value* base) {
+  // The document of a node, memoised in the current cache layer; nullptr when undefined. The
+  // pointer stays valid while that layer exists (the whole evaluation, or the `with` it is for).
+  const Value* NodeDocument(const Node* node, const Value* base) {
     auto id = static_cast<size_t>(node->id);
-    if (caches_.back().done[id]) return caches_.back().docs[id];
+    if (caches_.back().done[id]) {
+      const auto& d = caches_.back().docs[id];
+      return d ? &*d : nullptr;
+    }
     if (in_progress_[id]) {
       Fail(MakeError("rego_recursion_error: rule data." + PathString(node->path) + " is recursive",
                      kRecursionError));
-      return std::nullopt;
+      return nullptr;
     }
     in_progress_[id] = 1;
     std::optional<Value> doc = ComputeDocument(node, base);
     in_progress_[id] = 0;
-    if (error_) return std::nullopt;
-    caches_.back().docs[id] = doc;
-    caches_.back().done[id] = 1;
-    return doc;
+    if (error_) return nullptr;
+    Cache& cache = caches_.back();
+    cache.docs[id] = std::move(doc);
+    cache.done[id] = 1;
+    return cache.docs[id] ? &*cache.docs[id] : nullptr;
   }
 
   static std::string PathString(const std::vector<Value>& path) {
@@ -839,8 +844,8 @@ class Evaluator {
       std::optional<Value> cv;
       if (const Value* ov = overlays_.empty() ? nullptr : OverlayAt(child->path)) {
         cv = *ov;
-      } else {
-        cv = NodeDocument(child.get(), child_base);
+      } else if (const Value* d = NodeDocument(child.get(), child_base)) {
+        cv = *d;
       }
       if (error_) return std::nullopt;
       if (!cv) continue;
