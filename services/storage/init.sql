@@ -61,4 +61,9 @@ CREATE TABLE IF NOT EXISTS users (
   last_seen_us  BIGINT NOT NULL
 );
 INSERT INTO schema_migrations (version, name, applied_at_us) VALUES (1, '0001_history', (extract(epoch from now()) * 1000000)::bigint) ON CONFLICT (version) DO NOTHING;
+
+-- 0002_user_groups
+-- 0002: the users mirror records the identity's groups too (JSON array, like roles).
+ALTER TABLE users ADD COLUMN groups TEXT NOT NULL DEFAULT '[]';
+INSERT INTO schema_migrations (version, name, applied_at_us) VALUES (2, '0002_user_groups', (extract(epoch from now()) * 1000000)::bigint) ON CONFLICT (version) DO NOTHING;
 COMMIT;

@@ -11,15 +11,22 @@
 // Connection loss: a call that finds the connection broken, before or during its work, resets it
 // once (PQreset) and tries again; if that fails too, the call fails. When the COMMIT of an append
 // was sent but its answer lost, the batch either landed whole or not at all: the store looks for
-// the batch's last row (same seq, same hash) before deciding to append it again.
+// the batch's last row (same seq, same hash) before deciding to append it again. When the server
+// cannot be reached to ask, the question waits for the next append to that table (the recorder
+// hands the same rows back first, retried or replayed from its spool): rows that had landed are
+// not written a second time.
 #include <libpq-fe.h>
 
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <limits>
+#include <mutex>
+#include <optional>
+#include <span>
 #include <string_view>
 #include <type_traits>
 
@@ -45,6 +52,8 @@ constexpr int64_t kToolCallsLockKey = 0x6d63706777000002;
 constexpr int64_t kAuditLockKey = 0x6d63706777000003;
 constexpr int kMaxLimit = 1000;
 constexpr int kScanChunk = 1000;
+// Connections for reads (API queries, exports, verification), besides the writer's one.
+constexpr size_t kReadConnections = 4;
 
 constexpr const char* kToolCallColumns =
     "seq, ts_start_us, ts_end_us, request_id, trace_id, session_id, subject, roles, tenant, "
@@ -348,83 +357,14 @@ void LogNotice(void* /*arg*/, const char* message) {
   log::Debug("postgres notice", {{"message", std::string_view(message)}});
 }
 
-class PostgresStore : public Store {
+// One libpq connection, and the policy for a broken one: reset it once and try again.
+// Not thread-safe: one thread uses a connection at a time.
+class Connection {
  public:
-  PostgresStore(ConnPtr conn, std::string description)
-      : conn_(std::move(conn)), description_(std::move(description)) {}
+  Connection(ConnPtr conn, const std::string& description)
+      : conn_(std::move(conn)), description_(description) {}
 
-  Status Migrate() override {
-    for (const Migration& m : Migrations()) {
-      if (auto st = Run([&] { return ApplyMigration(m); }); !st.ok()) {
-        return MakeError("migration " + m.name + ": " + st.error().message);
-      }
-    }
-    return {};
-  }
-
-  Status AppendToolCalls(std::vector<ToolCallRow>& rows) override { return Append(rows); }
-  Status AppendAudit(std::vector<AuditRow>& rows) override { return Append(rows); }
-
-  Result<std::vector<ToolCallRow>> QueryToolCalls(const Query& q) override {
-    Params p;
-    std::string where = "seq > " + p.Next();
-    p.Add(q.after_seq);
-    AddEquals(where, p, "subject", q.subject);
-    AddEquals(where, p, "server", q.server);
-    AddEquals(where, p, "target", q.target);
-    AddEquals(where, p, "decision", q.decision);
-    AddEquals(where, p, "outcome", q.outcome);
-    AddTimeRange<ToolCallRow>(where, p, q);
-    return Select<ToolCallRow>(where, p, ClampLimit(q.limit));
-  }
-
-  Result<std::vector<AuditRow>> QueryAudit(const Query& q) override {
-    Params p;
-    std::string where = "seq > " + p.Next();
-    p.Add(q.after_seq);
-    AddEquals(where, p, "kind", q.kind);
-    AddEquals(where, p, "subject", q.subject);
-    AddTimeRange<AuditRow>(where, p, q);
-    return Select<AuditRow>(where, p, ClampLimit(q.limit));
-  }
-
-  Result<ChainHead> ToolCallsHead() override {
-    return Run([&] { return Head(Table<ToolCallRow>::kName); });
-  }
-  Result<ChainHead> AuditHead() override {
-    return Run([&] { return Head(Table<AuditRow>::kName); });
-  }
-
-  Status ScanToolCalls(const std::function<bool(const ToolCallRow&)>& fn) override {
-    return Scan<ToolCallRow>(fn);
-  }
-  Status ScanAudit(const std::function<bool(const AuditRow&)>& fn) override {
-    return Scan<AuditRow>(fn);
-  }
-
-  std::string Describe() const override { return description_; }
-
- private:
-  static int ClampLimit(int limit) { return std::clamp(limit, 1, kMaxLimit); }
-
-  static void AddEquals(std::string& where, Params& p, const char* column,
-                        const std::string& value) {
-    if (value.empty()) return;
-    where += std::string(" AND ") + column + " = " + p.Next();
-    p.Add(value);
-  }
-
-  template <class Row>
-  static void AddTimeRange(std::string& where, Params& p, const Query& q) {
-    if (q.from_us > 0) {
-      where += std::string(" AND ") + Table<Row>::kTimeColumn + " >= " + p.Next();
-      p.Add(q.from_us);
-    }
-    if (q.to_us > 0) {
-      where += std::string(" AND ") + Table<Row>::kTimeColumn + " < " + p.Next();
-      p.Add(q.to_us);
-    }
-  }
+  bool ok() const { return PQstatus(conn_.get()) == CONNECTION_OK; }
 
   // Runs `op`; when the connection is (or turns out to be) broken, resets it once and runs `op`
   // again. For writes, `landed` is asked first whether the cut-off attempt committed after all.
@@ -449,17 +389,6 @@ class PostgresStore : public Store {
     }
     return op();
   }
-
-  Status Reset() {
-    PQreset(conn_.get());
-    if (PQstatus(conn_.get()) == CONNECTION_OK) {
-      log::Info("history store reconnected", {{"store", description_}});
-      return {};
-    }
-    return MakeError("reconnecting to " + description_ + " failed: " + ErrorText());
-  }
-
-  std::string ErrorText() const { return Trimmed(PQerrorMessage(conn_.get())); }
 
   // One statement; `p` may be null for a parameterless one (several statements are allowed then).
   Result<PgResult> Exec(const std::string& sql, const Params* p = nullptr) {
@@ -493,76 +422,10 @@ class PostgresStore : public Store {
     return st;
   }
 
-  Status ApplyMigration(const Migration& m) {
-    return InTransaction([&]() -> Status {
-      // Two gateways starting together: the second waits here, then finds the version recorded.
-      if (auto st = Lock(kMigrationLockKey); !st.ok()) return st;
-      if (auto st = ExecStatus(
-              "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-              "name TEXT NOT NULL, applied_at_us BIGINT NOT NULL)");
-          !st.ok()) {
-        return st;
-      }
-      Params version;
-      version.Add(m.version);
-      auto applied = Exec("SELECT 1 FROM schema_migrations WHERE version = $1", &version);
-      if (!applied.ok()) return applied.error();
-      if (PQntuples(applied->get()) > 0) return {};
-
-      if (auto st = ExecStatus(m.sql); !st.ok()) return st;
-      Params record;
-      record.Add(m.version);
-      record.Add(m.name);
-      record.Add(static_cast<int64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                          std::chrono::system_clock::now().time_since_epoch())
-                                          .count()));
-      return ExecStatus(
-          "INSERT INTO schema_migrations (version, name, applied_at_us) VALUES ($1, $2, $3)",
-          &record);
-    });
-  }
-
   Status Lock(int64_t key) {
     Params p;
     p.Add(key);
     return ExecStatus("SELECT pg_advisory_xact_lock($1::bigint)", &p);
-  }
-
-  template <class Row>
-  Status Append(std::vector<Row>& rows) {
-    if (rows.empty()) return {};
-    for (Row& r : rows) Scrub(r);
-    bool commit_sent = false;
-    auto attempt = [&] {
-      commit_sent = false;
-      return InTransaction(
-          [&]() -> Status {
-            if (auto st = Lock(Table<Row>::kLockKey); !st.ok()) return st;
-            auto head = Head(Table<Row>::kName);
-            if (!head.ok()) return head.error();
-            for (Row& r : rows) Link(r, *head);
-            ColumnArrays arrays(std::size(Table<Row>::kTypes));
-            for (const Row& r : rows) AddRow(r, arrays);
-            Params p = arrays.Finish();
-            return ExecStatus(InsertSql<Row>(), &p);
-          },
-          &commit_sent);
-    };
-    auto landed = [&]() -> Result<bool> {
-      if (!commit_sent) return false;
-      Params p;
-      p.Add(rows.back().seq);
-      auto res =
-          Exec(std::string("SELECT row_hash FROM ") + Table<Row>::kName + " WHERE seq = $1", &p);
-      if (!res.ok()) return res.error();
-      return PQntuples(res->get()) == 1 && rows.back().row_hash == PQgetvalue(res->get(), 0, 0);
-    };
-    Status st = Run(attempt, landed);
-    if (!st.ok()) {
-      return MakeError(std::string("appending ") + std::to_string(rows.size()) + " rows to " +
-                       Table<Row>::kName + ": " + st.error().message);
-    }
-    return {};
   }
 
   // Rows matching `where` (whose values are in `p`), in seq order, at most `limit`.
@@ -595,15 +458,407 @@ class PostgresStore : public Store {
     return head;
   }
 
-  // Keyset pagination: each chunk is its own short query, so no transaction stays open while
-  // `fn` runs, and a connection reset in between loses nothing.
+ private:
+  Status Reset() {
+    PQreset(conn_.get());
+    if (PQstatus(conn_.get()) == CONNECTION_OK) {
+      log::Info("history store reconnected", {{"store", description_}});
+      return {};
+    }
+    return MakeError("reconnecting to " + description_ + " failed: " + ErrorText());
+  }
+
+  std::string ErrorText() const { return Trimmed(PQerrorMessage(conn_.get())); }
+
+  ConnPtr conn_;
+  const std::string description_;
+};
+
+// Opens a connection with the gateway's defaults (which the DSN's own parameters override).
+Result<ConnPtr> Connect(const std::string& conninfo, const std::string& description) {
+  const char* const keywords[] = {"connect_timeout", "client_encoding", "fallback_application_name",
+                                  "dbname", nullptr};
+  const char* const values[] = {"10", "UTF8", "mcpgw", conninfo.c_str(), nullptr};
+  ConnPtr conn(PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
+  if (conn == nullptr) return MakeError("postgres: out of memory");
+  if (PQstatus(conn.get()) != CONNECTION_OK) {
+    return MakeError("connecting to " + description + ": " + Trimmed(PQerrorMessage(conn.get())));
+  }
+  PQsetNoticeProcessor(conn.get(), LogNotice, nullptr);
+  return conn;
+}
+
+// The connections that reads use, apart from the writer's: at most `max`, opened when first
+// needed and kept. A read waits for a free one when all are busy; thread-safe.
+class ReadPool {
+ public:
+  ReadPool(std::string conninfo, std::string description, size_t max)
+      : conninfo_(std::move(conninfo)), description_(std::move(description)), max_(max) {}
+
+  // Runs fn(Connection&) on a connection of the pool; the connection's own error when none can
+  // be opened.
+  template <class Fn>
+  auto With(Fn&& fn) -> decltype(fn(std::declval<Connection&>())) {
+    std::unique_ptr<Connection> c;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return !idle_.empty() || open_ < max_; });
+      if (!idle_.empty()) {
+        c = std::move(idle_.back());
+        idle_.pop_back();
+      } else {
+        ++open_;
+      }
+    }
+    if (!c) {
+      auto conn = Connect(conninfo_, description_);
+      if (!conn.ok()) {
+        Release(nullptr);
+        return conn.error();
+      }
+      c = std::make_unique<Connection>(std::move(conn).value(), description_);
+    }
+    auto result = fn(*c);
+    Release(std::move(c));
+    return result;
+  }
+
+  size_t open() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return open_;
+  }
+
+ private:
+  // Gives a connection back (a broken one too: its next user resets it); null: one failed to open.
+  void Release(std::unique_ptr<Connection> c) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (c) {
+        idle_.push_back(std::move(c));
+      } else {
+        --open_;
+      }
+    }
+    cv_.notify_one();
+  }
+
+  const std::string conninfo_;  // with the password: never logged
+  const std::string description_;
+  const size_t max_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+  size_t open_ = 0;  // idle or in use
+};
+
+class PostgresStore : public Store {
+ public:
+  PostgresStore(ConnPtr conn, const std::string& conninfo, std::string description)
+      : description_(std::move(description)),
+        writer_(std::move(conn), description_),
+        pool_(conninfo, description_, kReadConnections) {}
+
+  bool ConcurrentReads() const override { return true; }
+  size_t ReadConnections() const override { return kReadConnections; }
+
+  Status Migrate() override {
+    for (const Migration& m : Migrations()) {
+      if (auto st = writer_.Run([&] { return ApplyMigration(m); }); !st.ok()) {
+        return MakeError("migration " + m.name + ": " + st.error().message);
+      }
+    }
+    return {};
+  }
+
+  Status AppendToolCalls(std::vector<ToolCallRow>& rows) override { return Append(rows); }
+  Status AppendAudit(std::vector<AuditRow>& rows) override { return Append(rows); }
+
+  // One statement for the whole batch (one array per column); an upsert, so running it again
+  // after a reset is harmless.
+  Status UpsertUsers(const std::vector<UserRow>& in) override {
+    if (in.empty()) return {};
+    std::vector<UserRow> rows = MergeUsers(in);  // ON CONFLICT may touch each row only once
+    ColumnArrays arrays(7);
+    for (UserRow& r : rows) {
+      for (std::string* f : {&r.subject, &r.email, &r.tenant, &r.roles, &r.groups}) {
+        Scrub(*f);
+        arrays.Add(*f);
+      }
+      arrays.Add(r.first_seen_us);
+      arrays.Add(r.last_seen_us);
+    }
+    Params p = arrays.Finish();
+    static const std::string sql =
+        "INSERT INTO users AS u (subject, email, tenant, roles, groups, first_seen_us, "
+        "last_seen_us) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], "
+        "$5::text[], $6::bigint[], $7::bigint[]) ON CONFLICT (subject) DO UPDATE SET "
+        "email = CASE WHEN excluded.last_seen_us >= u.last_seen_us THEN excluded.email "
+        "ELSE u.email END, "
+        "tenant = CASE WHEN excluded.last_seen_us >= u.last_seen_us THEN excluded.tenant "
+        "ELSE u.tenant END, "
+        "roles = CASE WHEN excluded.last_seen_us >= u.last_seen_us THEN excluded.roles "
+        "ELSE u.roles END, "
+        "groups = CASE WHEN excluded.last_seen_us >= u.last_seen_us THEN excluded.groups "
+        "ELSE u.groups END, "
+        "first_seen_us = LEAST(u.first_seen_us, excluded.first_seen_us), "
+        "last_seen_us = GREATEST(u.last_seen_us, excluded.last_seen_us)";
+    Status st = writer_.Run([&] { return writer_.ExecStatus(sql, &p); });
+    if (!st.ok()) return MakeError("upserting users: " + st.error().message);
+    return {};
+  }
+
+  Result<std::optional<UserRow>> FindUser(const std::string& subject) override {
+    Params p;
+    p.Add(subject);
+    return pool_.With([&](Connection& c) {
+      return c.Run([&]() -> Result<std::optional<UserRow>> {
+        auto res = c.Exec(
+            "SELECT subject, email, tenant, roles, groups, first_seen_us, last_seen_us FROM users "
+            "WHERE subject = $1",
+            &p);
+        if (!res.ok()) return res.error();
+        if (PQntuples(res->get()) == 0) return std::optional<UserRow>();
+        UserRow r;
+        int c = 0;
+        for (std::string* f : {&r.subject, &r.email, &r.tenant, &r.roles, &r.groups}) {
+          *f = PQgetvalue(res->get(), 0, c++);
+        }
+        r.first_seen_us = ToInt64(PQgetvalue(res->get(), 0, c++));
+        r.last_seen_us = ToInt64(PQgetvalue(res->get(), 0, c++));
+        return std::optional<UserRow>(std::move(r));
+      });
+    });
+  }
+
+  Result<std::vector<ToolCallRow>> QueryToolCalls(const Query& q) override {
+    Params p;
+    std::string where = "seq > " + p.Next();
+    p.Add(q.after_seq);
+    AddEquals(where, p, "subject", q.subject);
+    AddEquals(where, p, "server", q.server);
+    AddEquals(where, p, "target", q.target);
+    AddEquals(where, p, "decision", q.decision);
+    AddEquals(where, p, "outcome", q.outcome);
+    AddTimeRange<ToolCallRow>(where, p, q);
+    return pool_.With(
+        [&](Connection& c) { return c.Select<ToolCallRow>(where, p, ClampLimit(q.limit)); });
+  }
+
+  Result<std::vector<AuditRow>> QueryAudit(const Query& q) override {
+    Params p;
+    std::string where = "seq > " + p.Next();
+    p.Add(q.after_seq);
+    AddEquals(where, p, "kind", q.kind);
+    AddEquals(where, p, "subject", q.subject);
+    AddTimeRange<AuditRow>(where, p, q);
+    return pool_.With(
+        [&](Connection& c) { return c.Select<AuditRow>(where, p, ClampLimit(q.limit)); });
+  }
+
+  Result<ChainHead> ToolCallsHead() override {
+    return writer_.Run([&] { return writer_.Head(Table<ToolCallRow>::kName); });
+  }
+  Result<ChainHead> AuditHead() override {
+    return writer_.Run([&] { return writer_.Head(Table<AuditRow>::kName); });
+  }
+
+  Status ScanToolCalls(const std::function<bool(const ToolCallRow&)>& fn) override {
+    return Scan<ToolCallRow>(fn);
+  }
+  Status ScanAudit(const std::function<bool(const AuditRow&)>& fn) override {
+    return Scan<AuditRow>(fn);
+  }
+
+  std::string Describe() const override { return description_; }
+
+ private:
+  static int ClampLimit(int limit) { return std::clamp(limit, 1, kMaxLimit); }
+
+  static void AddEquals(std::string& where, Params& p, const char* column,
+                        const std::string& value) {
+    if (value.empty()) return;
+    where += std::string(" AND ") + column + " = " + p.Next();
+    p.Add(value);
+  }
+
+  template <class Row>
+  static void AddTimeRange(std::string& where, Params& p, const Query& q) {
+    if (q.from_us > 0) {
+      where += std::string(" AND ") + Table<Row>::kTimeColumn + " >= " + p.Next();
+      p.Add(q.from_us);
+    }
+    if (q.to_us > 0) {
+      where += std::string(" AND ") + Table<Row>::kTimeColumn + " < " + p.Next();
+      p.Add(q.to_us);
+    }
+  }
+
+  Status ApplyMigration(const Migration& m) {
+    return writer_.InTransaction([&]() -> Status {
+      // Two gateways starting together: the second waits here, then finds the version recorded.
+      if (auto st = writer_.Lock(kMigrationLockKey); !st.ok()) return st;
+      if (auto st = writer_.ExecStatus(
+              "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+              "name TEXT NOT NULL, applied_at_us BIGINT NOT NULL)");
+          !st.ok()) {
+        return st;
+      }
+      Params version;
+      version.Add(m.version);
+      auto applied = writer_.Exec("SELECT 1 FROM schema_migrations WHERE version = $1", &version);
+      if (!applied.ok()) return applied.error();
+      if (PQntuples(applied->get()) > 0) return {};
+
+      if (auto st = writer_.ExecStatus(m.sql); !st.ok()) return st;
+      Params record;
+      record.Add(m.version);
+      record.Add(m.name);
+      record.Add(static_cast<int64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count()));
+      return writer_.ExecStatus(
+          "INSERT INTO schema_migrations (version, name, applied_at_us) VALUES ($1, $2, $3)",
+          &record);
+    });
+  }
+
+  // A batch whose COMMIT went out but whose answer never came, with the server unreachable
+  // afterwards: it may have landed. The recorder keeps those rows (retried, or spooled and
+  // replayed) and hands them back as the next rows of the same table, so the next append that
+  // reaches the server first asks whether the batch landed; if it did, those rows are not
+  // written again.
+  struct Unresolved {
+    int64_t last_seq = 0;
+    std::string last_hash;
+    // Each row of the batch as it was linked: its content (chain fields excluded) and chain fields.
+    struct Linked {
+      std::string content;
+      int64_t seq;
+      std::string prev_hash, row_hash;
+    };
+    std::deque<Linked> rows;
+  };
+
+  static std::string Content(ToolCallRow r) {
+    r.seq = 0;
+    return CanonicalToolCall(r);
+  }
+  static std::string Content(AuditRow r) {
+    r.seq = 0;
+    return CanonicalAudit(r);
+  }
+
+  template <class Row>
+  std::optional<Unresolved>& UnresolvedOf() {
+    if constexpr (std::is_same_v<Row, ToolCallRow>) {
+      return unresolved_calls_;
+    } else {
+      return unresolved_audit_;
+    }
+  }
+
+  // How many leading rows of `rows` belong to an unresolved batch that did land (they get the
+  // chain fields they were stored with); 0 when there is none or it did not land.
+  template <class Row>
+  Result<size_t> SkipLanded(std::vector<Row>& rows) {
+    std::optional<Unresolved>& u = UnresolvedOf<Row>();
+    if (!u) return size_t{0};
+    auto landed = writer_.Run([&]() -> Result<bool> {
+      Params p;
+      p.Add(u->last_seq);
+      auto res = writer_.Exec(
+          std::string("SELECT row_hash FROM ") + Table<Row>::kName + " WHERE seq = $1", &p);
+      if (!res.ok()) return res.error();
+      return PQntuples(res->get()) == 1 && u->last_hash == PQgetvalue(res->get(), 0, 0);
+    });
+    if (!landed.ok()) return landed.error();
+    size_t skip = 0;
+    if (!*landed) {
+      u.reset();
+      return skip;
+    }
+    while (skip < rows.size() && !u->rows.empty() &&
+           Content(rows[skip]) == u->rows.front().content) {
+      rows[skip].seq = u->rows.front().seq;
+      rows[skip].prev_hash = std::move(u->rows.front().prev_hash);
+      rows[skip].row_hash = std::move(u->rows.front().row_hash);
+      u->rows.pop_front();
+      ++skip;
+    }
+    if (skip < rows.size() && !u->rows.empty()) {
+      log::Warn("history: the rows of a batch whose commit was in doubt did not come back",
+                {{"table", Table<Row>::kName}});
+    } else if (skip > 0) {
+      log::Info("history: a batch whose commit was in doubt had landed; not writing it again",
+                {{"table", Table<Row>::kName}, {"rows", static_cast<int64_t>(skip)}});
+    }
+    // Rows of the batch may still follow in the next append, unless something else came first.
+    if (u->rows.empty() || skip < rows.size()) u.reset();
+    return skip;
+  }
+
+  template <class Row>
+  Status Append(std::vector<Row>& rows) {
+    if (rows.empty()) return {};
+    for (Row& r : rows) Scrub(r);
+    auto error = [&](const std::string& message) {
+      return MakeError(std::string("appending ") + std::to_string(rows.size()) + " rows to " +
+                       Table<Row>::kName + ": " + message);
+    };
+    auto skipped = SkipLanded(rows);
+    if (!skipped.ok()) return error(skipped.error().message);
+    const size_t skip = *skipped;
+    if (skip == rows.size()) return {};
+    std::span<Row> todo(rows.begin() + static_cast<std::ptrdiff_t>(skip), rows.end());
+    bool commit_sent = false;
+    auto attempt = [&] {
+      commit_sent = false;
+      return writer_.InTransaction(
+          [&]() -> Status {
+            if (auto st = writer_.Lock(Table<Row>::kLockKey); !st.ok()) return st;
+            auto head = writer_.Head(Table<Row>::kName);
+            if (!head.ok()) return head.error();
+            for (Row& r : todo) Link(r, *head);
+            ColumnArrays arrays(std::size(Table<Row>::kTypes));
+            for (const Row& r : todo) AddRow(r, arrays);
+            Params p = arrays.Finish();
+            return writer_.ExecStatus(InsertSql<Row>(), &p);
+          },
+          &commit_sent);
+    };
+    auto landed = [&]() -> Result<bool> {
+      if (!commit_sent) return false;
+      Params p;
+      p.Add(todo.back().seq);
+      auto res = writer_.Exec(
+          std::string("SELECT row_hash FROM ") + Table<Row>::kName + " WHERE seq = $1", &p);
+      if (!res.ok()) return res.error();
+      return PQntuples(res->get()) == 1 && todo.back().row_hash == PQgetvalue(res->get(), 0, 0);
+    };
+    Status st = writer_.Run(attempt, landed);
+    if (st.ok()) return {};
+    if (commit_sent && !writer_.ok()) {
+      // The outcome is unknown until the server can be asked again.
+      Unresolved u;
+      u.last_seq = todo.back().seq;
+      u.last_hash = todo.back().row_hash;
+      for (const Row& r : todo) u.rows.push_back({Content(r), r.seq, r.prev_hash, r.row_hash});
+      UnresolvedOf<Row>() = std::move(u);
+    }
+    return error(st.error().message);
+  }
+
+  // Keyset pagination: each chunk is its own short query on a pooled connection, given back
+  // before `fn` sees the rows, so no transaction stays open while `fn` runs, and a connection
+  // reset in between loses nothing.
   template <class Row>
   Status Scan(const std::function<bool(const Row&)>& fn) {
     int64_t after = std::numeric_limits<int64_t>::min();
     for (;;) {
       Params p;
       p.Add(after);
-      auto chunk = Select<Row>("seq > $1", p, kScanChunk);
+      auto chunk =
+          pool_.With([&](Connection& c) { return c.Select<Row>("seq > $1", p, kScanChunk); });
       if (!chunk.ok()) return chunk.error();
       for (const Row& r : *chunk) {
         if (!fn(r)) return {};
@@ -613,8 +868,10 @@ class PostgresStore : public Store {
     }
   }
 
-  ConnPtr conn_;
   const std::string description_;
+  Connection writer_;  // appends, migrations, heads, users: the writer thread's
+  ReadPool pool_;      // queries and scans, from any thread
+  std::optional<Unresolved> unresolved_calls_, unresolved_audit_;
 };
 
 // "postgresql://user@host:port/db" from the parsed connection string: no password, no options.
@@ -653,22 +910,15 @@ Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& conninfo) {
   std::string description = Description(options);
   PQconninfoFree(options);
 
-  // Defaults that the DSN's own parameters override (they are expanded in place of dbname).
-  const char* const keywords[] = {"connect_timeout", "client_encoding", "fallback_application_name",
-                                  "dbname", nullptr};
-  const char* const values[] = {"10", "UTF8", "mcpgw", conninfo.c_str(), nullptr};
-  ConnPtr conn(PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
-  if (conn == nullptr) return MakeError("postgres: out of memory");
-  if (PQstatus(conn.get()) != CONNECTION_OK) {
-    return MakeError("connecting to " + description + ": " + Trimmed(PQerrorMessage(conn.get())));
-  }
-  PQsetNoticeProcessor(conn.get(), LogNotice, nullptr);
-  if (const char* enc = PQparameterStatus(conn.get(), "server_encoding");
+  auto conn = Connect(conninfo, description);
+  if (!conn.ok()) return conn.error();
+  if (const char* enc = PQparameterStatus(conn->get(), "server_encoding");
       enc != nullptr && std::string_view(enc) != "UTF8") {
     log::Warn("history database is not UTF8: values it cannot represent will fail appends",
               {{"store", description}, {"server_encoding", std::string_view(enc)}});
   }
-  return std::unique_ptr<Store>(new PostgresStore(std::move(conn), std::move(description)));
+  return std::unique_ptr<Store>(
+      new PostgresStore(std::move(conn).value(), conninfo, std::move(description)));
 }
 
 }  // namespace mcpgw::history

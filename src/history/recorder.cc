@@ -10,8 +10,10 @@
 #include <cstring>
 #include <deque>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "common/log.h"
 #include "history/row_json.h"
@@ -26,6 +28,13 @@ class RecorderImpl : public Recorder {
   RecorderImpl(io::Loop& loop, const RecorderOptions& opts, std::unique_ptr<Store> store)
       : loop_(loop), opts_(opts), store_(std::move(store)) {
     OpenSpool();
+    // Reads go to threads of their own when the store allows (PostgreSQL: a read pool), so a
+    // slow query never holds up the writer; otherwise the writer runs them between batches.
+    if (store_->ConcurrentReads()) {
+      for (size_t i = 0; i < std::max<size_t>(1, store_->ReadConnections()); ++i) {
+        readers_.emplace_back([this] { ReadLoop(); });
+      }
+    }
     thread_ = std::thread([this] { Run(); });
   }
   ~RecorderImpl() override {
@@ -40,7 +49,9 @@ class RecorderImpl : public Recorder {
         ++stats_.refused;
         return false;
       }
-      calls_.push_back({std::move(row), opts_.durability == Durability::kSync ? durable : nullptr});
+      bool early = opts_.durability == Durability::kAsync && durable;
+      calls_.push_back({std::move(row), early ? nullptr : durable, early});
+      if (early) ++stats_.at_risk;
       stats_.queued = calls_.size() + audits_.size();
     }
     cv_.notify_one();
@@ -60,6 +71,21 @@ class RecorderImpl : public Recorder {
     }
     cv_.notify_one();
     return true;
+  }
+
+  void SeenUser(UserRow user) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return;
+      auto it = users_.find(user.subject);
+      if (it != users_.end()) {
+        MergeUser(it->second, user);
+        return;  // the writer is already due to write it
+      }
+      if (users_.size() >= opts_.max_queue) return;  // a mirror: dropping a sighting is harmless
+      users_.emplace(user.subject, std::move(user));
+    }
+    cv_.notify_one();
   }
 
   void QueryToolCalls(Query q,
@@ -85,6 +111,13 @@ class RecorderImpl : public Recorder {
     }
     cv_.notify_one();
     if (thread_.joinable()) thread_.join();
+    {
+      std::lock_guard<std::mutex> lock(read_mu_);
+      readers_stopping_ = true;
+    }
+    read_cv_.notify_all();
+    for (auto& t : readers_) t.join();
+    readers_.clear();
   }
 
   RecorderStats stats() const override {
@@ -102,9 +135,27 @@ class RecorderImpl : public Recorder {
   struct PendingCall {
     ToolCallRow row;
     std::function<void()> durable;
+    bool acked = false;  // kAsync: already answered (counted in at_risk until written)
   };
 
+  // Rows that are now in the database or the spool: no longer at risk.
+  void Secured(const std::vector<PendingCall>& calls) {
+    uint64_t n = 0;
+    for (const auto& c : calls) n += c.acked ? 1 : 0;
+    if (n == 0) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.at_risk -= std::min(stats_.at_risk, n);
+  }
+
   void Enqueue(std::function<void()> task) {
+    if (!readers_.empty()) {
+      {
+        std::lock_guard<std::mutex> lock(read_mu_);
+        read_tasks_.push_back(std::move(task));
+      }
+      read_cv_.notify_one();
+      return;
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
       tasks_.push_back(std::move(task));
@@ -112,19 +163,35 @@ class RecorderImpl : public Recorder {
     cv_.notify_one();
   }
 
+  // A reader thread: runs queries until Stop(), finishing those already queued.
+  void ReadLoop() {
+    for (;;) {
+      std::function<void()> task;
+      {
+        std::unique_lock<std::mutex> lock(read_mu_);
+        read_cv_.wait(lock, [&] { return readers_stopping_ || !read_tasks_.empty(); });
+        if (read_tasks_.empty()) return;
+        task = std::move(read_tasks_.front());
+        read_tasks_.pop_front();
+      }
+      task();
+    }
+  }
+
   // The writer thread: batches of rows (group commit), queries in between.
   void Run() {
     std::vector<PendingCall> calls;
     std::vector<AuditRow> audits;
+    std::map<std::string, UserRow> users;  // taken from users_, not yet written
     while (true) {
       std::deque<std::function<void()>> tasks;
       {
         std::unique_lock<std::mutex> lock(mu_);
         auto ready = [&] {
           return stopping_ || !calls_.empty() || !audits_.empty() || !tasks_.empty() ||
-                 !calls.empty() || !audits.empty();
+                 !users_.empty() || !calls.empty() || !audits.empty();
         };
-        if (SpoolPending()) {
+        if (SpoolPending() || !users.empty()) {
           cv_.wait_for(lock, std::chrono::milliseconds(backoff_ms_), ready);
         } else {
           cv_.wait(lock, ready);
@@ -137,17 +204,44 @@ class RecorderImpl : public Recorder {
           audits.push_back(std::move(audits_.front()));
           audits_.pop_front();
         }
+        for (auto& [subject, u] : users_) {
+          auto [it, fresh] = users.try_emplace(subject, u);
+          if (!fresh) MergeUser(it->second, u);
+        }
+        users_.clear();
         tasks.swap(tasks_);
         if (stopping_ && calls.empty() && audits.empty() && tasks.empty()) {
           lock.unlock();
           if (SpoolPending()) ReplaySpool();  // last chance; what is left stays for the next start
+          if (!SpoolPending() && next_users_ <= Clock::now()) WriteUsers(users);
           return;
         }
       }
       for (auto& t : tasks) t();
       if (SpoolPending()) ReplaySpool();
       if (!calls.empty() || !audits.empty()) WriteBatch(calls, audits);
+      // Users wait while the database is away (the spool has rows, or the last batch failed).
+      if (!users.empty() && !SpoolPending() && Clock::now() >= next_users_) WriteUsers(users);
     }
+  }
+
+  void WriteUsers(std::map<std::string, UserRow>& users) {
+    if (users.empty()) return;
+    std::vector<UserRow> rows;
+    rows.reserve(users.size());
+    for (auto& [subject, u] : users) rows.push_back(u);
+    Status st = store_->UpsertUsers(rows);
+    if (!st.ok()) {
+      users_backoff_ms_ = std::min(users_backoff_ms_ * 2, 5000);
+      next_users_ = Clock::now() + std::chrono::milliseconds(users_backoff_ms_);
+      std::lock_guard<std::mutex> lock(mu_);
+      stats_.last_error = st.error().message;
+      return;
+    }
+    users.clear();
+    users_backoff_ms_ = 50;
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.users_written += rows.size();
   }
 
   // Commits tool calls, then audit rows (each its own transaction). What committed is cleared, so
@@ -167,6 +261,7 @@ class RecorderImpl : public Recorder {
           if (c.durable) callbacks.push_back(std::move(c.durable));
         }
         Written(calls.size());
+        Secured(calls);
         calls.clear();
         if (!callbacks.empty()) {
           loop_.Post([cbs = std::move(callbacks)] {
@@ -251,6 +346,7 @@ class RecorderImpl : public Recorder {
       stats_.spooled += calls.size() + audits.size();
       stats_.spool_pending_bytes = spool_size_ - spool_offset_;
     }
+    Secured(calls);
     calls.clear();
     audits.clear();
     if (!callbacks.empty()) {
@@ -344,6 +440,7 @@ class RecorderImpl : public Recorder {
   std::deque<PendingCall> calls_;
   std::deque<AuditRow> audits_;
   std::deque<std::function<void()>> tasks_;
+  std::map<std::string, UserRow> users_;  // sightings not yet taken by the writer
   bool stopping_ = false;
   RecorderStats stats_;
   int backoff_ms_ = 50;
@@ -352,7 +449,15 @@ class RecorderImpl : public Recorder {
   uint64_t spool_size_ = 0;
   uint64_t spool_offset_ = 0;
   Clock::time_point next_replay_{};
+  Clock::time_point next_users_{};  // writer thread only
+  int users_backoff_ms_ = 50;
   std::thread thread_;
+  // Reader threads (only when the store has ConcurrentReads()) and their queue.
+  std::vector<std::thread> readers_;
+  std::mutex read_mu_;
+  std::condition_variable read_cv_;
+  std::deque<std::function<void()>> read_tasks_;
+  bool readers_stopping_ = false;
 };
 
 }  // namespace
@@ -361,8 +466,12 @@ Result<std::unique_ptr<Recorder>> StartRecorder(io::Loop& loop, const RecorderOp
   auto store = OpenStore(options.dsn);
   if (!store.ok()) return store.error();
   if (Status s = (*store)->Migrate(); !s.ok()) return s.error();
-  return std::unique_ptr<Recorder>(
-      std::make_unique<RecorderImpl>(loop, options, std::move(store).value()));
+  return StartRecorder(loop, options, std::move(store).value());
+}
+
+std::unique_ptr<Recorder> StartRecorder(io::Loop& loop, const RecorderOptions& options,
+                                        std::unique_ptr<Store> store) {
+  return std::make_unique<RecorderImpl>(loop, options, std::move(store));
 }
 
 }  // namespace mcpgw::history

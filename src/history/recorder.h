@@ -8,6 +8,9 @@
 // were queued but not yet written (`at_risk`). When the database fails, batches are retried with
 // backoff, in order; when the queue is full, Record() returns false and the gateway refuses the
 // call rather than lose its record.
+// Reads (Query*) run on reader threads of their own when the store allows concurrent reads
+// (PostgreSQL, with its read pool): a slow query never delays a write; with SQLite the writer runs
+// them between batches.
 // Thread-safety: Record/Audit/Query*/Stop are called on the loop thread; callbacks run there.
 #pragma once
 
@@ -43,7 +46,11 @@ struct RecorderStats {
   uint64_t spooled = 0;   // rows written to the spool since start
   uint64_t replayed = 0;  // spooled rows written to the database
   uint64_t spool_pending_bytes = 0;
-  std::string last_error;
+  // kAsync: tool calls already answered whose rows are in neither the database nor the spool
+  // (a crash now would lose them). Always 0 in kSync.
+  uint64_t at_risk = 0;
+  uint64_t users_written = 0;  // users mirror upserts
+  std::string last_error;      // the database's last failure; "" once writes succeed again
 };
 
 class Recorder {
@@ -53,6 +60,9 @@ class Recorder {
   // Returns false, without calling `durable`, when the queue is full.
   virtual bool Record(ToolCallRow row, std::function<void()> durable) = 0;
   virtual bool Audit(AuditRow row) = 0;
+  // Mirrors a user into the `users` table, off the request path: sightings are merged by subject
+  // until written (kept in memory while the database is down; at most max_queue subjects).
+  virtual void SeenUser(UserRow user) = 0;
   virtual void QueryToolCalls(Query q,
                               std::function<void(Result<std::vector<ToolCallRow>>)> done) = 0;
   virtual void QueryAudit(Query q, std::function<void(Result<std::vector<AuditRow>>)> done) = 0;
@@ -66,5 +76,8 @@ class Recorder {
 
 // Opens the store, applies migrations and starts the writer thread.
 Result<std::unique_ptr<Recorder>> StartRecorder(io::Loop& loop, const RecorderOptions& options);
+// The same over a store that is open and migrated already (options.dsn is not used).
+std::unique_ptr<Recorder> StartRecorder(io::Loop& loop, const RecorderOptions& options,
+                                        std::unique_ptr<Store> store);
 
 }  // namespace mcpgw::history

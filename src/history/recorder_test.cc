@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 
 #include "history/chain.h"
 #include "history/pg_harness.h"
@@ -115,6 +117,206 @@ TEST(Recorder, SyncAcknowledgesOnlyWhatIsWritten) {
   EXPECT_GE((*rec)->stats().batches, 1u);
   EXPECT_LT((*rec)->stats().batches, 1000u);  // group commit
   (*rec)->Stop();
+  std::filesystem::remove(path);
+}
+
+std::string TempDb(const std::string& name) {
+  std::string path = (std::filesystem::temp_directory_path() /
+                      ("mcpgw-rec-" + name + "-" + std::to_string(::getpid()) + ".db"))
+                         .string();
+  std::filesystem::remove(path);
+  return path;
+}
+
+std::unique_ptr<Store> OpenMigrated(const std::string& path) {
+  auto store = OpenStore("sqlite://" + path);
+  EXPECT_TRUE(store.ok()) << store.error().message;
+  if (!store.ok()) return nullptr;
+  EXPECT_TRUE((*store)->Migrate().ok());
+  return std::move(*store);
+}
+
+// A store whose writes go to a real one (on the writer thread) and whose reads return nothing;
+// either can be held at a gate until opened.
+class GatedStore : public Store {
+ public:
+  GatedStore(std::unique_ptr<Store> inner, bool concurrent_reads)
+      : inner_(std::move(inner)), concurrent_(concurrent_reads) {}
+
+  struct Gate {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool open = true;
+    int waiting = 0;
+    void Pass() {
+      std::unique_lock<std::mutex> lock(mu);
+      ++waiting;
+      cv.wait(lock, [&] { return open; });
+      --waiting;
+    }
+    void Set(bool o) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        open = o;
+      }
+      cv.notify_all();
+    }
+    int Waiting() {
+      std::lock_guard<std::mutex> lock(mu);
+      return waiting;
+    }
+  };
+  Gate reads, writes;
+
+  Status Migrate() override { return inner_->Migrate(); }
+  Status AppendToolCalls(std::vector<ToolCallRow>& rows) override {
+    writes.Pass();
+    return inner_->AppendToolCalls(rows);
+  }
+  Status AppendAudit(std::vector<AuditRow>& rows) override {
+    writes.Pass();
+    return inner_->AppendAudit(rows);
+  }
+  Status UpsertUsers(const std::vector<UserRow>& rows) override {
+    return inner_->UpsertUsers(rows);
+  }
+  Result<std::optional<UserRow>> FindUser(const std::string&) override {
+    reads.Pass();
+    return std::optional<UserRow>();
+  }
+  Result<std::vector<ToolCallRow>> QueryToolCalls(const Query&) override {
+    reads.Pass();
+    return std::vector<ToolCallRow>{};
+  }
+  Result<std::vector<AuditRow>> QueryAudit(const Query&) override {
+    reads.Pass();
+    return std::vector<AuditRow>{};
+  }
+  Result<ChainHead> ToolCallsHead() override { return inner_->ToolCallsHead(); }
+  Result<ChainHead> AuditHead() override { return inner_->AuditHead(); }
+  Status ScanToolCalls(const std::function<bool(const ToolCallRow&)>& fn) override {
+    return inner_->ScanToolCalls(fn);
+  }
+  Status ScanAudit(const std::function<bool(const AuditRow&)>& fn) override {
+    return inner_->ScanAudit(fn);
+  }
+  std::string Describe() const override { return "gated " + inner_->Describe(); }
+  bool ConcurrentReads() const override { return concurrent_; }
+  size_t ReadConnections() const override { return 2; }
+
+ private:
+  std::unique_ptr<Store> inner_;
+  bool concurrent_;
+};
+
+TEST(Recorder, ASlowReadNeverDelaysWritesWhenTheStoreReadsConcurrently) {
+  for (bool concurrent : {true, false}) {
+    SCOPED_TRACE(concurrent ? "concurrent reads" : "reads on the writer thread");
+    std::string path = TempDb("reads");
+    auto gated = std::make_unique<GatedStore>(OpenMigrated(path), concurrent);
+    GatedStore* store = gated.get();
+    store->reads.Set(false);
+    auto loop = io::NewLoop();
+    auto rec = StartRecorder(*loop, RecorderOptions{}, std::move(gated));
+    int answered = 0;
+    for (int i = 0; i < 3; ++i) {
+      rec->QueryToolCalls(Query{}, [&](const Result<std::vector<ToolCallRow>>& r) {
+        EXPECT_TRUE(r.ok());
+        ++answered;
+      });
+    }
+    ASSERT_TRUE(RunUntil(
+        *loop, [&] { return store->reads.Waiting() == (concurrent ? 2 : 1); }, 5));
+    int acked = 0;
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE(rec->Record(Call(i), [&acked] { ++acked; }));
+    if (concurrent) {
+      EXPECT_TRUE(RunUntil(
+          *loop, [&] { return acked == 20; }, 5))
+          << "writes waited for a read: acked " << acked;
+    } else {
+      // What the read pool avoids: the writer is stuck behind the read.
+      EXPECT_FALSE(RunUntil(
+          *loop, [&] { return acked > 0; }, 1));
+    }
+    store->reads.Set(true);
+    EXPECT_TRUE(RunUntil(
+        *loop, [&] { return acked == 20 && answered == 3; }, 5))
+        << "acked " << acked << ", answered " << answered;
+    rec->Stop();
+    std::filesystem::remove(path);
+  }
+}
+
+TEST(Recorder, AsyncCountsAnsweredRowsNotYetWrittenAsAtRisk) {
+  std::string path = TempDb("atrisk");
+  auto gated = std::make_unique<GatedStore>(OpenMigrated(path), false);
+  GatedStore* store = gated.get();
+  store->writes.Set(false);
+  auto loop = io::NewLoop();
+  RecorderOptions opts;
+  opts.durability = Durability::kAsync;
+  auto rec = StartRecorder(*loop, opts, std::move(gated));
+  int acked = 0;
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(rec->Record(Call(i), [&acked] { ++acked; }));
+  ASSERT_TRUE(rec->Record(Call(10), nullptr));  // unanswered (no callback): not "at risk"
+  EXPECT_EQ(acked, 10) << "async answers at once";
+  EXPECT_EQ(rec->stats().at_risk, 10u);
+  store->writes.Set(true);
+  EXPECT_TRUE(RunUntil(
+      *loop, [&] { return rec->stats().written == 11; }, 5));
+  EXPECT_EQ(rec->stats().at_risk, 0u);
+  rec->Stop();
+  std::filesystem::remove(path);
+}
+
+TEST(Recorder, SyncHasNothingAtRisk) {
+  std::string path = TempDb("sync-atrisk");
+  auto gated = std::make_unique<GatedStore>(OpenMigrated(path), false);
+  gated->writes.Set(false);
+  GatedStore* store = gated.get();
+  auto loop = io::NewLoop();
+  auto rec = StartRecorder(*loop, RecorderOptions{}, std::move(gated));
+  int acked = 0;
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(rec->Record(Call(i), [&acked] { ++acked; }));
+  EXPECT_EQ(rec->stats().at_risk, 0u);
+  EXPECT_EQ(acked, 0);
+  store->writes.Set(true);
+  EXPECT_TRUE(RunUntil(
+      *loop, [&] { return acked == 5; }, 5));
+  rec->Stop();
+  std::filesystem::remove(path);
+}
+
+TEST(Recorder, UsersAreMirroredOffTheRequestPathAndMerged) {
+  std::string path = TempDb("users");
+  auto loop = io::NewLoop();
+  RecorderOptions opts;
+  opts.dsn = "sqlite://" + path;
+  auto rec = StartRecorder(*loop, opts);
+  ASSERT_TRUE(rec.ok()) << rec.error().message;
+  UserRow alice;
+  alice.subject = "alice";
+  alice.email = "alice@example.test";
+  alice.tenant = "acme";
+  alice.roles = R"(["user"])";
+  alice.groups = R"(["eng"])";
+  alice.first_seen_us = alice.last_seen_us = 1000;
+  (*rec)->SeenUser(alice);
+  alice.roles = R"(["user","dev"])";
+  alice.first_seen_us = alice.last_seen_us = 2000;
+  (*rec)->SeenUser(alice);
+  ASSERT_TRUE(RunUntil(
+      *loop, [&] { return (*rec)->stats().users_written >= 1; }, 5));
+  (*rec)->Stop();
+  auto store = OpenStore("sqlite://" + path);
+  ASSERT_TRUE(store.ok());
+  auto u = (*store)->FindUser("alice");
+  ASSERT_TRUE(u.ok() && u->has_value());
+  EXPECT_EQ((*u)->email, "alice@example.test");
+  EXPECT_EQ((*u)->roles, R"(["user","dev"])");
+  EXPECT_EQ((*u)->groups, R"(["eng"])");
+  EXPECT_EQ((*u)->first_seen_us, 1000);
+  EXPECT_EQ((*u)->last_seen_us, 2000);
   std::filesystem::remove(path);
 }
 

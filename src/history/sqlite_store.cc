@@ -158,6 +158,66 @@ class SqliteStore : public Store {
                        BindAudit);
   }
 
+  Status UpsertUsers(const std::vector<UserRow>& rows) override {
+    if (rows.empty()) return {};
+    if (!upsert_user_) {
+      // Claims come from the latest sighting; the first and last sightings are kept.
+      auto s = Prepare(
+          "INSERT INTO users AS u (subject, email, tenant, roles, groups, first_seen_us, "
+          "last_seen_us) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (subject) DO UPDATE SET "
+          "email = CASE WHEN excluded.last_seen_us >= u.last_seen_us THEN excluded.email "
+          "ELSE u.email END, "
+          "tenant = CASE WHEN excluded.last_seen_us >= u.last_seen_us THEN excluded.tenant "
+          "ELSE u.tenant END, "
+          "roles = CASE WHEN excluded.last_seen_us >= u.last_seen_us THEN excluded.roles "
+          "ELSE u.roles END, "
+          "groups = CASE WHEN excluded.last_seen_us >= u.last_seen_us THEN excluded.groups "
+          "ELSE u.groups END, "
+          "first_seen_us = MIN(u.first_seen_us, excluded.first_seen_us), "
+          "last_seen_us = MAX(u.last_seen_us, excluded.last_seen_us)");
+      if (!s.ok()) return s.error();
+      upsert_user_ = std::move(s).value();
+    }
+    if (Status s = Step(&begin_, "BEGIN IMMEDIATE"); !s.ok()) return s;
+    for (const UserRow& r : rows) {
+      sqlite3_stmt* st = upsert_user_.get();
+      sqlite3_reset(st);
+      sqlite3_clear_bindings(st);
+      int i = 1;
+      for (const std::string* f : {&r.subject, &r.email, &r.tenant, &r.roles, &r.groups}) {
+        BindText(st, i++, *f);
+      }
+      sqlite3_bind_int64(st, i++, r.first_seen_us);
+      sqlite3_bind_int64(st, i++, r.last_seen_us);
+      if (sqlite3_step(st) != SQLITE_DONE) {
+        Error e = LastError("upsert into users");
+        sqlite3_reset(st);
+        return Rollback(e);
+      }
+    }
+    sqlite3_reset(upsert_user_.get());
+    return Step(&commit_, "COMMIT");
+  }
+
+  Result<std::optional<UserRow>> FindUser(const std::string& subject) override {
+    auto st = Prepare(
+        "SELECT subject, email, tenant, roles, groups, first_seen_us, last_seen_us FROM users "
+        "WHERE subject = ?");
+    if (!st.ok()) return st.error();
+    BindText(st->get(), 1, subject);
+    int rc = sqlite3_step(st->get());
+    if (rc == SQLITE_DONE) return std::optional<UserRow>();
+    if (rc != SQLITE_ROW) return LastError("users");
+    UserRow r;
+    int c = 0;
+    for (std::string* f : {&r.subject, &r.email, &r.tenant, &r.roles, &r.groups}) {
+      *f = Text(st->get(), c++);
+    }
+    r.first_seen_us = sqlite3_column_int64(st->get(), c++);
+    r.last_seen_us = sqlite3_column_int64(st->get(), c++);
+    return std::optional<UserRow>(std::move(r));
+  }
+
   Result<std::vector<ToolCallRow>> QueryToolCalls(const Query& q) override {
     std::string sql = std::string("SELECT ") + kToolCallColumns + " FROM tool_calls WHERE seq > ?";
     std::vector<std::string> texts;
@@ -337,7 +397,7 @@ class SqliteStore : public Store {
 
   std::unique_ptr<sqlite3, DbDeleter> db_;
   std::string path_;
-  Stmt insert_call_, insert_audit_, begin_, commit_, head_calls_, head_audit_;
+  Stmt insert_call_, insert_audit_, upsert_user_, begin_, commit_, head_calls_, head_audit_;
 };
 
 }  // namespace

@@ -1,8 +1,33 @@
+#include <algorithm>
 #include <filesystem>
+#include <map>
 
 #include "history/stores.h"
 
 namespace mcpgw::history {
+
+void MergeUser(UserRow& a, const UserRow& b) {
+  if (b.last_seen_us >= a.last_seen_us) {
+    a.email = b.email;
+    a.tenant = b.tenant;
+    a.roles = b.roles;
+    a.groups = b.groups;
+    a.last_seen_us = b.last_seen_us;
+  }
+  a.first_seen_us = std::min(a.first_seen_us, b.first_seen_us);
+}
+
+std::vector<UserRow> MergeUsers(const std::vector<UserRow>& rows) {
+  std::map<std::string, UserRow> by_subject;
+  for (const UserRow& r : rows) {
+    auto [it, fresh] = by_subject.try_emplace(r.subject, r);
+    if (!fresh) MergeUser(it->second, r);
+  }
+  std::vector<UserRow> out;
+  out.reserve(by_subject.size());
+  for (auto& [subject, row] : by_subject) out.push_back(std::move(row));
+  return out;
+}
 
 Result<std::unique_ptr<Store>> OpenStore(const std::string& dsn) {
   if (dsn.rfind("sqlite://", 0) == 0) {

@@ -7,6 +7,9 @@
 // prev_hash, row_hash; see chain.h) inside that transaction, under the database's write lock, so
 // several writers (gateway replicas sharing one PostgreSQL) extend a single verifiable chain.
 // Thread-safety: a Store is used by one thread at a time (the history writer's); it may block.
+// When ConcurrentReads(), QueryToolCalls/QueryAudit/Scan*/FindUser may also be called from other
+// threads, concurrently with the writer and with each other (PostgreSQL: a pool of read
+// connections, so reads never wait for writes nor writes for reads).
 #pragma once
 
 #include <cstdint>
@@ -59,6 +62,16 @@ struct Query {
   int limit = 100;
 };
 
+// A user as the gateway last saw them (the `users` mirror table; not part of any chain). JSON
+// arrays as text.
+struct UserRow {
+  std::string subject, email, tenant;
+  std::string roles = "[]";
+  std::string groups = "[]";
+  int64_t first_seen_us = 0;
+  int64_t last_seen_us = 0;
+};
+
 struct ChainHead {
   int64_t seq = 0;       // 0 when the table is empty
   std::string row_hash;  // "" when empty
@@ -72,6 +85,10 @@ class Store {
   // Sets seq/prev_hash/row_hash of `rows` (whatever they held) and inserts them.
   virtual Status AppendToolCalls(std::vector<ToolCallRow>& rows) = 0;
   virtual Status AppendAudit(std::vector<AuditRow>& rows) = 0;
+  // Inserts or updates each user: the earliest first_seen_us and the latest last_seen_us are kept;
+  // email, tenant, roles and groups are those of the latest sighting.
+  virtual Status UpsertUsers(const std::vector<UserRow>& rows) = 0;
+  virtual Result<std::optional<UserRow>> FindUser(const std::string& subject) = 0;
   virtual Result<std::vector<ToolCallRow>> QueryToolCalls(const Query& q) = 0;
   virtual Result<std::vector<AuditRow>> QueryAudit(const Query& q) = 0;
   virtual Result<ChainHead> ToolCallsHead() = 0;
@@ -80,7 +97,15 @@ class Store {
   virtual Status ScanToolCalls(const std::function<bool(const ToolCallRow&)>& fn) = 0;
   virtual Status ScanAudit(const std::function<bool(const AuditRow&)>& fn) = 0;
   virtual std::string Describe() const = 0;  // for logs, without the password
+  virtual bool ConcurrentReads() const { return false; }
+  // How many reads can run at once when ConcurrentReads() (the size of the read pool).
+  virtual size_t ReadConnections() const { return 1; }
 };
+
+// Merges sightings of the same subject into one row (as UpsertUsers() would), in subject order.
+std::vector<UserRow> MergeUsers(const std::vector<UserRow>& rows);
+// Folds sighting `b` into `a` (same subject).
+void MergeUser(UserRow& a, const UserRow& b);
 
 // Opens (and creates, for SQLite) the store named by `dsn`.
 Result<std::unique_ptr<Store>> OpenStore(const std::string& dsn);

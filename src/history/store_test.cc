@@ -4,12 +4,19 @@
 #include "history/store.h"
 
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <functional>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "history/chain.h"
@@ -487,6 +494,65 @@ TEST_P(StoreTest, AuditRowsRoundTripAndFilter) {
   EXPECT_TRUE(report.ok) << report.problem;
 }
 
+TEST_P(StoreTest, UsersAreUpsertedWithFirstAndLastSightings) {
+  auto user = [](std::string sub, int64_t seen, std::string email, std::string roles) {
+    UserRow u;
+    u.subject = std::move(sub);
+    u.email = std::move(email);
+    u.tenant = "acme";
+    u.roles = std::move(roles);
+    u.groups = R"(["eng"])";
+    u.first_seen_us = u.last_seen_us = kT0 + seen;
+    return u;
+  };
+  auto missing = store_->FindUser("alice");
+  ASSERT_TRUE(missing.ok()) << missing.error().message;
+  EXPECT_FALSE(missing->has_value());
+
+  ASSERT_TRUE(store_
+                  ->UpsertUsers({user("alice", 10, "alice@old.test", R"(["user"])"),
+                                 user("bob", 5, "bob@x.test", R"(["admin"])")})
+                  .ok());
+  // Seen again later (new claims), and a stale sighting from before (in the same batch too):
+  // claims follow the latest, first_seen the earliest.
+  Status st = store_->UpsertUsers({user("alice", 30, "alice@new.test", R"(["user","dev"])"),
+                                   user("alice", 20, "alice@mid.test", R"(["user"])"),
+                                   user("alice", 1, "alice@ancient.test", "[]")});
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  auto alice = store_->FindUser("alice");
+  ASSERT_TRUE(alice.ok()) << alice.error().message;
+  ASSERT_TRUE(alice->has_value());
+  EXPECT_EQ((*alice)->subject, "alice");
+  EXPECT_EQ((*alice)->email, "alice@new.test");
+  EXPECT_EQ((*alice)->tenant, "acme");
+  EXPECT_EQ((*alice)->roles, R"(["user","dev"])");
+  EXPECT_EQ((*alice)->groups, R"(["eng"])");
+  EXPECT_EQ((*alice)->first_seen_us, kT0 + 1);
+  EXPECT_EQ((*alice)->last_seen_us, kT0 + 30);
+
+  // An older sighting alone changes nothing but first_seen.
+  ASSERT_TRUE(store_->UpsertUsers({user("bob", 2, "bob@older.test", "[]")}).ok());
+  auto bob = store_->FindUser("bob");
+  ASSERT_TRUE(bob.ok() && bob->has_value());
+  EXPECT_EQ((*bob)->email, "bob@x.test");
+  EXPECT_EQ((*bob)->roles, R"(["admin"])");
+  EXPECT_EQ((*bob)->first_seen_us, kT0 + 2);
+  EXPECT_EQ((*bob)->last_seen_us, kT0 + 5);
+
+  // Values are data: quotes and SQL metacharacters round-trip.
+  UserRow odd = user("o'brien\"; DROP TABLE users; --", 40, "o'b@x.test", R"(["a\"b"])");
+  ASSERT_TRUE(store_->UpsertUsers({odd}).ok());
+  auto back = store_->FindUser(odd.subject);
+  ASSERT_TRUE(back.ok() && back->has_value());
+  EXPECT_EQ((*back)->email, odd.email);
+  EXPECT_EQ((*back)->roles, odd.roles);
+  EXPECT_TRUE(store_->FindUser("alice").ok());
+
+  // Users are not part of the chains.
+  EXPECT_EQ(store_->ToolCallsHead()->seq, 0);
+  EXPECT_TRUE(store_->UpsertUsers({}).ok());
+}
+
 TEST_P(StoreTest, ASecondOpenSeesTheData) {
   std::vector<ToolCallRow> rows = AppendCalls(0, 20);
   std::vector<AuditRow> audit = Audits(0, 4);
@@ -630,6 +696,311 @@ TEST_F(PostgresStoreTest, ReconnectsAfterTheServerRestarts) {
   VerifyReport report = VerifyToolCalls(**store);
   EXPECT_TRUE(report.ok) << report.problem;
   EXPECT_EQ(report.rows, 15);
+}
+
+// A Unix-socket proxy in front of the PostgreSQL server that can lose a COMMIT, or its answer, on
+// the way: the connection is then cut and the proxy's socket disappears (the server looks down),
+// until Relisten(). DSNs point at it with host=<dir()>.
+class CommitLosingProxy {
+ public:
+  enum class Mode { kPass, kLoseCommit, kLoseCommitAnswer };
+
+  explicit CommitLosingProxy(std::string upstream_dir)
+      : upstream_(std::move(upstream_dir) + "/.s.PGSQL.5432") {
+    std::string tmpl = (fs::temp_directory_path() / "mcpgw-proxy-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) != nullptr) dir_ = tmpl;
+    Relisten();
+    accept_ = std::thread([this] { AcceptLoop(); });
+  }
+  ~CommitLosingProxy() {
+    stop_ = true;
+    accept_.join();
+    for (auto& t : pumps_) t.join();
+    std::lock_guard<std::mutex> lock(mu_);
+    if (listen_fd_ >= 0) ::close(listen_fd_);
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  const std::string& dir() const { return dir_; }
+  void set_mode(Mode m) { mode_ = m; }
+  int commits_lost() const { return lost_; }
+  int accepted() const { return accepted_; }
+  // Holds back every message that contains `pattern` until ReleaseStalled().
+  void StallMessagesContaining(std::string pattern) {
+    std::lock_guard<std::mutex> lock(mu_);
+    stall_ = std::move(pattern);
+  }
+  void ReleaseStalled() {
+    std::lock_guard<std::mutex> lock(mu_);
+    stall_.clear();
+  }
+  int stalled() const { return stalled_; }
+
+  // Makes the proxy reachable again.
+  void Relisten() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (listen_fd_ >= 0) ::close(listen_fd_);
+    std::string path = dir_ + "/.s.PGSQL.5432";
+    ::unlink(path.c_str());
+    listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr = Address(path);
+    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(listen_fd_, 16) != 0) {
+      ADD_FAILURE() << "proxy listen: " << std::strerror(errno);
+    }
+  }
+
+ private:
+  static sockaddr_un Address(const std::string& path) {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+    return addr;
+  }
+
+  bool Stalls(std::string_view data) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return !stall_.empty() && data.find(stall_) != data.npos;
+  }
+
+  void AcceptLoop() {
+    while (!stop_) {
+      int fd = -1;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        pollfd p{listen_fd_, POLLIN, 0};
+        if (::poll(&p, 1, 0) == 1 && (p.revents & POLLIN) != 0) {
+          fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+        }
+      }
+      if (fd < 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        continue;
+      }
+      int up = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      sockaddr_un addr = Address(upstream_);
+      if (::connect(up, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        ::close(up);
+        ::close(fd);
+        continue;
+      }
+      ++accepted_;
+      pumps_.emplace_back([this, fd, up] { Pump(fd, up); });
+    }
+  }
+
+  // Copies bytes both ways until either side closes, losing a COMMIT (or its answer) as told.
+  void Pump(int client, int server) {
+    char buf[65536];
+    while (!stop_) {
+      pollfd p[2] = {{client, POLLIN, 0}, {server, POLLIN, 0}};
+      if (::poll(p, 2, 50) <= 0) continue;
+      if (p[0].revents != 0) {
+        ssize_t n = ::read(client, buf, sizeof buf);
+        if (n <= 0) break;
+        std::string_view data(buf, static_cast<size_t>(n));
+        Mode mode = mode_;
+        if (mode != Mode::kPass && data.find(std::string_view("COMMIT\0", 7)) != data.npos) {
+          mode_ = Mode::kPass;
+          if (mode == Mode::kLoseCommitAnswer) {
+            (void)!::write(server, buf, static_cast<size_t>(n));
+            pollfd answer{server, POLLIN, 0};
+            if (::poll(&answer, 1, 5000) == 1) (void)!::read(server, buf, sizeof buf);
+          }
+          // The server looks gone: no socket to reconnect to.
+          ::unlink((dir_ + "/.s.PGSQL.5432").c_str());
+          ++lost_;
+          break;
+        }
+        if (Stalls(data)) {
+          ++stalled_;
+          while (!stop_ && Stalls(data)) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+          --stalled_;
+        }
+        if (::write(server, buf, static_cast<size_t>(n)) != n) break;
+      }
+      if (p[1].revents != 0) {
+        ssize_t n = ::read(server, buf, sizeof buf);
+        if (n <= 0 || ::write(client, buf, static_cast<size_t>(n)) != n) break;
+      }
+    }
+    ::close(client);
+    ::close(server);
+  }
+
+  std::string upstream_;
+  std::string dir_;
+  std::mutex mu_;
+  int listen_fd_ = -1;
+  std::atomic<bool> stop_{false};
+  std::atomic<Mode> mode_{Mode::kPass};
+  std::atomic<int> lost_{0};
+  std::atomic<int> accepted_{0};
+  std::atomic<int> stalled_{0};
+  std::string stall_;  // guarded by mu_
+  std::thread accept_;
+  std::vector<std::thread> pumps_;  // only the accept thread adds, the destructor joins
+};
+
+// The directory of the socket named by host=... in a harness DSN.
+std::string SocketDir(const std::string& dsn) {
+  size_t at = dsn.find("host=") + 5;
+  return dsn.substr(at, dsn.find('&', at) - at);
+}
+
+std::string ThroughProxy(std::string dsn, const CommitLosingProxy& proxy) {
+  std::string dir = SocketDir(dsn);
+  dsn.replace(dsn.find(dir), dir.size(), proxy.dir());
+  return dsn;
+}
+
+TEST_F(PostgresStoreTest, ABatchWhoseCommitAnswerWasLostIsNotWrittenTwice) {
+  CommitLosingProxy proxy(SocketDir(dsn_));
+  auto store = OpenStore(ThroughProxy(dsn_, proxy));
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  ASSERT_TRUE((*store)->Migrate().ok());
+  std::vector<ToolCallRow> first = Calls(0, 5);
+  ASSERT_TRUE((*store)->AppendToolCalls(first).ok());
+
+  // The COMMIT lands, its answer is lost, and the server cannot be reached to ask.
+  proxy.set_mode(CommitLosingProxy::Mode::kLoseCommitAnswer);
+  std::vector<ToolCallRow> batch = Calls(5, 5);
+  EXPECT_FALSE((*store)->AppendToolCalls(batch).ok());
+  EXPECT_EQ(proxy.commits_lost(), 1);
+  auto direct = OpenStore(dsn_);
+  ASSERT_TRUE(direct.ok()) << direct.error().message;
+  auto head = (*direct)->ToolCallsHead();
+  ASSERT_TRUE(head.ok()) << head.error().message;
+  EXPECT_EQ(head->seq, 10) << "the batch landed";
+
+  // The writer hands the same rows back, then new ones: only the new ones are written.
+  proxy.Relisten();
+  std::vector<ToolCallRow> again = Calls(5, 7);
+  Status st = (*store)->AppendToolCalls(again);
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  EXPECT_EQ(again.front().seq, 6);
+  EXPECT_EQ(again[4].seq, 10);
+  EXPECT_EQ(again[4].row_hash, head->row_hash);
+  EXPECT_EQ(again[5].seq, 11);
+  std::multiset<std::string> ids;
+  ASSERT_TRUE((*direct)
+                  ->ScanToolCalls([&](const ToolCallRow& r) {
+                    ids.insert(r.request_id);
+                    return true;
+                  })
+                  .ok());
+  EXPECT_EQ(ids.size(), 12u);
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), 12u) << "no row twice";
+  VerifyReport report = VerifyToolCalls(**direct);
+  EXPECT_TRUE(report.ok) << report.problem;
+}
+
+TEST_F(PostgresStoreTest, ABatchWhoseCommitWasLostIsWrittenWhenTheServerIsBack) {
+  CommitLosingProxy proxy(SocketDir(dsn_));
+  auto store = OpenStore(ThroughProxy(dsn_, proxy));
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  ASSERT_TRUE((*store)->Migrate().ok());
+  std::vector<ToolCallRow> first = Calls(0, 5);
+  ASSERT_TRUE((*store)->AppendToolCalls(first).ok());
+
+  // The COMMIT never reaches the server: the transaction rolls back when the connection drops.
+  proxy.set_mode(CommitLosingProxy::Mode::kLoseCommit);
+  std::vector<ToolCallRow> batch = Calls(5, 5);
+  EXPECT_FALSE((*store)->AppendToolCalls(batch).ok());
+  EXPECT_EQ(proxy.commits_lost(), 1);
+
+  proxy.Relisten();
+  batch = Calls(5, 5);
+  Status st = (*store)->AppendToolCalls(batch);
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  EXPECT_EQ(batch.front().seq, 6);
+  EXPECT_EQ(batch.back().seq, 10);
+  VerifyReport report = VerifyToolCalls(**store);
+  EXPECT_TRUE(report.ok) << report.problem;
+  EXPECT_EQ(report.rows, 10);
+}
+
+TEST_F(PostgresStoreTest, ReadsUseABoundedPoolAndNeverHoldUpWrites) {
+  CommitLosingProxy proxy(SocketDir(dsn_));
+  auto opened = OpenStore(ThroughProxy(dsn_, proxy));
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  Store& store = **opened;
+  ASSERT_TRUE(store.Migrate().ok());
+  ASSERT_TRUE(store.ConcurrentReads());
+  const int pool = static_cast<int>(store.ReadConnections());
+  ASSERT_GE(pool, 2);
+  std::vector<ToolCallRow> first = Calls(0, 10);
+  ASSERT_TRUE(store.AppendToolCalls(first).ok());
+  EXPECT_EQ(proxy.accepted(), 1) << "the writer's connection only, until a read comes";
+
+  // Reads stall on the server's side (their SELECT is held back); two more than the pool has.
+  proxy.StallMessagesContaining("FROM tool_calls WHERE seq >");
+  std::vector<std::thread> readers;
+  std::vector<Result<std::vector<ToolCallRow>>> results(static_cast<size_t>(pool + 2),
+                                                        MakeError("not run"));
+  for (size_t i = 0; i < results.size(); ++i) {
+    readers.emplace_back([&store, &results, i] { results[i] = store.QueryToolCalls(Query{}); });
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (proxy.stalled() < pool && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(proxy.stalled(), pool) << "every pooled connection busy with a read";
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(proxy.stalled(), pool) << "the extra reads wait for a pooled connection";
+  EXPECT_EQ(proxy.accepted(), 1 + pool) << "the pool is bounded";
+
+  // Meanwhile the writer appends, reads the head and upserts users as if nothing were going on.
+  std::vector<ToolCallRow> second = Calls(10, 5);
+  Status st = store.AppendToolCalls(second);
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  EXPECT_EQ(second.back().seq, 15);
+  EXPECT_EQ(store.ToolCallsHead()->seq, 15);
+  EXPECT_EQ(proxy.stalled(), pool);
+
+  proxy.ReleaseStalled();
+  for (auto& t : readers) t.join();
+  for (const auto& r : results) {
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->size(), 15u);
+  }
+  EXPECT_EQ(proxy.accepted(), 1 + pool);
+
+  // Under load: readers and the writer at full speed, every read consistent (a gap-free prefix of
+  // the chain), every write in the chain.
+  std::atomic<bool> writing{true};
+  std::atomic<int> reads{0};
+  std::atomic<int> bad{0};
+  readers.clear();
+  for (int i = 0; i < pool + 2; ++i) {
+    readers.emplace_back([&] {
+      while (writing) {
+        auto rows = store.QueryToolCalls(Query{});
+        if (!rows.ok()) {
+          ++bad;
+          continue;
+        }
+        for (size_t k = 0; k < rows->size(); ++k) {
+          if ((*rows)[k].seq != static_cast<int64_t>(k) + 1) ++bad;
+        }
+        ++reads;
+      }
+    });
+  }
+  for (int b = 0; b < 40; ++b) {
+    std::vector<ToolCallRow> batch = Calls(15 + b * 5, 5);
+    Status s2 = store.AppendToolCalls(batch);
+    ASSERT_TRUE(s2.ok()) << s2.error().message;
+  }
+  writing = false;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(bad, 0);
+  EXPECT_GT(reads, 0);
+  VerifyReport report = VerifyToolCalls(store);
+  EXPECT_TRUE(report.ok) << report.problem;
+  EXPECT_EQ(report.rows, 215);
+  EXPECT_EQ(proxy.accepted(), 1 + pool);
 }
 
 TEST_F(PostgresStoreTest, NeverShowsThePassword) {

@@ -504,6 +504,39 @@ describe('history with OAuth (alice = user, bob = admin, carol = user of another
     }
     assertIntact(db.dsn, 'after pagination');
   });
+
+  test('the users mirror holds every authenticated user who started a session', async () => {
+    // Sessions of alice, bob and carol were opened above; the writer upserts them off the
+    // request path, so poll briefly.
+    let rows = [];
+    for (let i = 0; i < 50; i++) {
+      rows = sql(db.file, 'SELECT subject, email, tenant, roles, groups, first_seen_us, last_seen_us FROM users ORDER BY subject');
+      if (rows.length >= 3) break;
+      await sleep(100);
+    }
+    assert.deepEqual(
+      rows.map((r) => [r.subject, r.email, r.tenant, JSON.parse(r.roles), JSON.parse(r.groups)]),
+      [
+        ['alice', 'alice@example.test', 'acme', ['user'], ['engineering']],
+        ['bob', 'bob@example.test', 'acme', ['admin'], ['admin']],
+        ['carol', 'carol@example.test', 'globex', ['user'], ['sales']],
+      ],
+    );
+    const alice = rows[0];
+    assert.ok(alice.first_seen_us > 1.6e15 && alice.last_seen_us >= alice.first_seen_us, JSON.stringify(alice));
+    // A new session moves last_seen on and keeps first_seen.
+    await openSession(gw, tokens.alice);
+    let again;
+    for (let i = 0; i < 50; i++) {
+      again = sql(db.file, "SELECT first_seen_us, last_seen_us FROM users WHERE subject = 'alice'")[0];
+      if (again.last_seen_us > alice.last_seen_us) break;
+      await sleep(100);
+    }
+    assert.equal(again.first_seen_us, alice.first_seen_us);
+    assert.ok(again.last_seen_us > alice.last_seen_us, `last_seen_us did not move: ${JSON.stringify(again)}`);
+    const ready = await (await fetch(`${gw.url}/ready`, { signal: AbortSignal.timeout(5000) })).json();
+    assert.ok(ready.components.history.users_written >= 3, JSON.stringify(ready.components.history));
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -871,6 +904,12 @@ describe('history configuration', { ...needsGateway(), timeout: 60000 }, () => {
         if (items.length < 3) await sleep(100);
       }
       assert.deepEqual(items.map((r) => [r.request_id, r.outcome, JSON.stringify(r.arguments)]), [0, 1, 2].map((i) => [`a-${i}`, 'ok', JSON.stringify({ text: `async ${i}` })]));
+      // /ready reports the mode and what is at risk: answered, not yet written (none by now).
+      const ready = await (await fetch(`${gw.url}/ready`, { signal: AbortSignal.timeout(5000) })).json();
+      assert.equal(ready.components.history.durability, 'async', JSON.stringify(ready.components.history));
+      assert.equal(ready.components.history.status, 'ready');
+      assert.equal(ready.components.history.at_risk, 0);
+      assert.ok(ready.components.history.written >= 3);
     } finally {
       await gw.stopAndCheck(assert);
     }
@@ -934,6 +973,8 @@ describe('history configuration', { ...needsGateway(), timeout: 60000 }, () => {
       await waitForEcho(gw, s);
       const r = await callTool(gw, s, 'echo', { text: 'unrecorded' });
       assert.equal(r.response?.result?.content?.[0]?.text, 'unrecorded', r.text);
+      const ready = await (await fetch(`${gw.url}/ready`, { signal: AbortSignal.timeout(5000) })).json();
+      assert.deepEqual(ready.components.history, { status: 'off' });
       for (const p of ['/api/v1/history', '/api/v1/audit', '/api/v1/history/export']) {
         const h = await api(gw, p);
         assert.equal(h.status, 404, `${p} with history off: ${h.status} ${h.text}`);
