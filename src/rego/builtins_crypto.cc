@@ -217,114 +217,6 @@ std::optional<std::string> LenientB64Decode(std::string_view s) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// JSON as Go's encoding/json writes it (sorted keys, HTML-safe escapes), for encode_sign.
-
-void AppendGoJsonString(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  for (size_t i = 0; i < s.size();) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      switch (c) {
-        case '"':
-          out += "\\\"";
-          break;
-        case '\\':
-          out += "\\\\";
-          break;
-        case '\n':
-          out += "\\n";
-          break;
-        case '\r':
-          out += "\\r";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        case '\b':
-          out += "\\b";
-          break;
-        case '\f':
-          out += "\\f";
-          break;
-        default:
-          if (c < 0x20 || c == '<' || c == '>' || c == '&') {
-            out += "\\u00";
-            out.push_back(kHex[c >> 4]);
-            out.push_back(kHex[c & 15]);
-          } else {
-            out.push_back(static_cast<char>(c));
-          }
-      }
-      ++i;
-      continue;
-    }
-    auto [cp, width] = DecodeRune(s, i);
-    if (cp == 0xFFFD && width == 1) {
-      out += "\\ufffd";
-    } else if (cp == 0x2028 || cp == 0x2029) {
-      out += cp == 0x2028 ? "\\u2028" : "\\u2029";
-    } else {
-      out.append(s.substr(i, width));
-    }
-    i += width;
-  }
-  out.push_back('"');
-}
-
-void AppendGoJson(std::string& out, const Value& v) {
-  switch (v.kind()) {
-    case Kind::kString:
-      AppendGoJsonString(out, v.str());
-      return;
-    case Kind::kArray:
-    case Kind::kSet: {
-      out.push_back('[');
-      bool first = true;
-      auto add = [&](const Value& e) {
-        if (!first) out.push_back(',');
-        first = false;
-        AppendGoJson(out, e);
-      };
-      if (v.is_array()) {
-        for (const auto& e : v.array()) add(e);
-      } else {
-        for (const auto& e : v.set()) add(e);
-      }
-      out.push_back(']');
-      return;
-    }
-    case Kind::kObject: {
-      // Go sorts map keys by their (string) bytes.
-      std::vector<std::pair<std::string, const Value*>> fields;
-      for (const auto& [k, e] : v.object()) {
-        fields.emplace_back(k.is_string() ? k.str() : k.ToJson(), &e);
-      }
-      std::sort(fields.begin(), fields.end(),
-                [](const auto& a, const auto& b) { return a.first < b.first; });
-      out.push_back('{');
-      bool first = true;
-      for (const auto& [k, e] : fields) {
-        if (!first) out.push_back(',');
-        first = false;
-        AppendGoJsonString(out, k);
-        out.push_back(':');
-        AppendGoJson(out, *e);
-      }
-      out.push_back('}');
-      return;
-    }
-    default:
-      out += v.ToJson();
-      return;
-  }
-}
-
-std::string GoJson(const Value& v) {
-  std::string out;
-  AppendGoJson(out, v);
-  return out;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Keys.
@@ -1353,7 +1245,8 @@ void RegisterCryptoBuiltins(BuiltinRegistry& r) {
     return JwtDecodeVerify("io.jwt.decode_verify", args, ctx.now_ns);
   });
   r.Add("io.jwt.encode_sign", 3, [](BuiltinContext&, std::span<const Value> args) {
-    return EncodeSign("io.jwt.encode_sign", GoJson(args[0]), GoJson(args[1]), GoJson(args[2]));
+    return EncodeSign("io.jwt.encode_sign", GoJsonMarshal(args[0]), GoJsonMarshal(args[1]),
+                      GoJsonMarshal(args[2]));
   });
   r.Add("io.jwt.encode_sign_raw", 3,
         [](BuiltinContext&, std::span<const Value> args) -> Result<Value> {

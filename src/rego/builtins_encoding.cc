@@ -817,6 +817,12 @@ void AddString1(BuiltinRegistry& r, const std::string& name, F fn) {
 
 }  // namespace
 
+std::string GoJsonMarshal(const Value& v) {
+  std::string out;
+  AppendGoJson(out, v);
+  return out;
+}
+
 void RegisterEncodingBuiltins(BuiltinRegistry& r) {
   r.Add("json.marshal", 1, JsonMarshal);
   r.Add("json.marshal_with_options", 2, JsonMarshalWithOptions);

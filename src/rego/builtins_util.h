@@ -122,4 +122,8 @@ inline size_t RuneCount(std::string_view s) {
   return count;
 }
 
+// JSON exactly as Go's encoding/json writes it (what OPA's json.marshal and io.jwt.encode_sign
+// produce): sorted keys, sets as arrays, HTML-safe escapes. Defined in builtins_encoding.cc.
+std::string GoJsonMarshal(const Value& v);
+
 }  // namespace mcpgw::rego
