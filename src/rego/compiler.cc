@@ -193,10 +193,9 @@ void Reorder(Body& body, IsBound outer_bound) {
 
 class Resolver {
  public:
-  Resolver(CompiledPolicy& policy, const Module* module,
-           const std::map<std::string, std::vector<const Rule*>>& functions,
+  Resolver(const Module* module, const std::map<std::string, std::vector<const Rule*>>& functions,
            const std::map<std::string, std::set<std::string>>& rule_names)
-      : policy_(policy), module_(module), functions_(functions), rule_names_(rule_names) {
+      : module_(module), functions_(functions), rule_names_(rule_names) {
     if (module_) {
       pkg_ = module_->package;
       auto it = rule_names_.find(Join(pkg_));
@@ -714,7 +713,6 @@ class Resolver {
     return Resolve(w.value);
   }
 
-  CompiledPolicy& policy_;
   const Module* module_;
   const std::map<std::string, std::vector<const Rule*>>& functions_;
   const std::map<std::string, std::set<std::string>>& rule_names_;
@@ -879,7 +877,7 @@ Result<std::shared_ptr<CompiledPolicy>> CompileModules(const std::vector<ModuleS
     pkg_node->is_package = true;
     for (const auto& r : m->rules) {
       r->package = m->package;
-      Resolver res(*policy, m.get(), index.functions, index.rule_names);
+      Resolver res(m.get(), index.functions, index.rule_names);
       if (auto st = res.ResolveRule(*r); !st) return st.error();
       // Place the rule in the tree.
       Node* node = &policy->root;
@@ -917,7 +915,6 @@ Result<std::shared_ptr<CompiledPolicy>> CompileModules(const std::vector<ModuleS
 Result<CompiledQuery> CompileQuery(const CompiledPolicy& policy, const std::string& text) {
   auto body = ParseQuery(text);
   if (!body) return body.error();
-  static const std::map<std::string, std::vector<const Rule*>> kNoFunctionsFallback;
   // Queries see every function by its full data path.
   std::map<std::string, std::vector<const Rule*>> functions;
   std::function<void(const Node&, std::vector<std::string>&)> walk =
@@ -937,7 +934,7 @@ Result<CompiledQuery> CompileQuery(const CompiledPolicy& policy, const std::stri
   std::vector<std::string> path;
   walk(policy.root, path);
   std::map<std::string, std::set<std::string>> no_names;
-  Resolver res(const_cast<CompiledPolicy&>(policy), nullptr, functions, no_names);
+  Resolver res(nullptr, functions, no_names);
   auto q = res.ResolveQuery(*body);
   if (q) AnnotateBody(policy, *q->body);
   return q;

@@ -428,10 +428,8 @@ class Evaluator {
       }
       case TermKind::kCall:
         return EvalCall(t, f, k);
-      case TermKind::kTemplate: {
-        Array acc;
+      case TermKind::kTemplate:
         return EvalTemplateParts(t, 0, f, std::string(), k);
-      }
     }
     return true;
   }
@@ -762,7 +760,6 @@ class Evaluator {
     if (base && !base->is_object()) return ApplyOverlays(node, *base);
     std::vector<std::vector<Value>> leaf_paths;  // values of ref-head rules: not merged into
     std::optional<Value> complete;
-    const Rule* complete_rule = nullptr;
     bool has_set = false;
     Set set_elems;
     bool has_object = false;
@@ -798,7 +795,6 @@ class Evaluator {
               return Conflict(r->loc, "complete rules must not produce multiple outputs");
             }
             complete = v;
-            complete_rule = r;
             return !constant;
           };
           if (!which.value) return take(Value::True());
@@ -822,7 +818,6 @@ class Evaluator {
       }
       if (error_) return std::nullopt;
     }
-    (void)complete_rule;
     if (!complete && node->default_rule && !has_set && !has_object) {
       Frame f(node->default_rule->frame_size);
       EvalTerm(*node->default_rule->value, f, [&](const Value& v) {
@@ -902,7 +897,6 @@ class Evaluator {
       return ApplyOverlays(node, Value::FromObject(std::move(obj)));
     }
     if (base) return ApplyOverlays(node, *base);
-    if (!node->rules.empty()) return std::nullopt;
     return std::nullopt;
   }
 

@@ -93,9 +93,7 @@ class Lexer {
         while (i_ < s_.size() && IsIdentChar(s_[i_])) Advance();
         t.kind = Tok::kIdent;
         t.text = s_.substr(st, i_ - st);
-      } else if (std::isdigit(static_cast<unsigned char>(c)) ||
-                 (c == '.' && i_ + 1 < s_.size() &&
-                  std::isdigit(static_cast<unsigned char>(s_[i_ + 1])) && PrevAllowsNumber(out))) {
+      } else if (std::isdigit(static_cast<unsigned char>(c))) {  // ".5" is not a Rego number
         size_t st = i_;
         while (i_ < s_.size() && std::isdigit(static_cast<unsigned char>(s_[i_]))) Advance();
         if (i_ < s_.size() && s_[i_] == '.' && i_ + 1 < s_.size() &&
@@ -178,10 +176,6 @@ class Lexer {
   }
 
  private:
-  static bool PrevAllowsNumber(const std::vector<Token>& out) {
-    return false;  // ".5" is not a Rego number literal; '.' is always a ref separator
-  }
-
   void Advance() {
     if (s_[i_] == '\n') {
       line_++;
