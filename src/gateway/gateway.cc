@@ -1195,34 +1195,37 @@ class GatewayImpl : public Gateway {
     }
     std::string k = key;
     rego::Value user = policy::UserValue(SubjectOf(RequestIdentity(s)));
+    // One base input for the whole list (same user, clock and session); the items differ only
+    // in path and resource (policy::kListVarying), which lets the engine share the rest.
+    std::string mcp_method = k == "tools"     ? "tools/call"
+                             : k == "prompts" ? "prompts/get"
+                                              : "resources/read";
+    rego::Value base = policy::BuildInput(PolicyRequest("", mcp_method, true, s.id), user, {});
     std::vector<rego::Value> inputs;
     inputs.reserve(items.size());
     for (const auto& item : items) {
       static const json::object kNone;
       const json::object& o = item.is_object() ? item.get_object() : kNone;
       policy::Resource res;
-      std::string path, mcp_method;
+      std::string path;
       if (k == "tools") {
         std::string name(json::FindString(o, "name"));
         const Target* t = catalog_.FindTool(name);
         res = t ? ToolResource(name, *t) : policy::Resource{};
         res.kind = "tool";
         path = "/tools/" + name + "/invoke";
-        mcp_method = "tools/call";
       } else if (k == "prompts") {
         std::string name(json::FindString(o, "name"));
         const Target* t = catalog_.FindPrompt(name);
         res = t ? PromptResource(name, *t) : policy::Resource{};
         res.kind = "prompt";
         path = "/prompts/" + name + "/get";
-        mcp_method = "prompts/get";
       } else {
         std::string uri(json::FindString(o, "uri"));
         res = UriResource(catalog_.ServerForUri(uri), uri);
         path = "/resources/read";
-        mcp_method = "resources/read";
       }
-      inputs.push_back(policy::BuildInput(PolicyRequest(path, mcp_method, true, s.id), user, res));
+      inputs.push_back(policy::WithResource(base, path, res));
     }
     decider_->DecideMany(std::move(inputs), [this, sid = s.id, stream_id, id = msg.id(), items,
                                              k](const std::vector<policy::Decision>& decisions) {

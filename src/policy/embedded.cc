@@ -2,6 +2,7 @@
 // the decision rule (and, on deny, one of the sibling `reasons`), inline on the loop thread.
 #include "common/log.h"
 #include "policy/decider.h"
+#include "policy/input.h"
 #include "policy/store.h"
 
 namespace mcpgw::policy {
@@ -28,10 +29,42 @@ class EmbeddedDecider : public Decider {
 
   void Decide(const rego::Value& input, Done done) override { done(DecideNow(input)); }
 
+  // List filtering: one batch (documents that do not depend on the item are computed once per
+  // list), no reasons (nobody sees them) and one decision id for the whole list (used in logs).
   void DecideMany(std::vector<rego::Value> inputs, DoneMany done) override {
-    std::vector<Decision> out;
-    out.reserve(inputs.size());
-    for (const auto& in : inputs) out.push_back(DecideNow(in));
+    std::vector<Decision> out(inputs.size());
+    std::string id = NewDecisionId();
+    std::shared_ptr<const rego::Policy> policy = store_.Current();
+    if (!policy) {
+      log::Error("policy decision failed; list items denied",
+                 {{"decision_id", id}, {"reason", "no policy loaded"}});
+      for (auto& d : out) Deny(d, id);
+      return done(std::move(out));
+    }
+    auto results = policy->EvalPathBatch(decision_path_, inputs, kListVarying, {});
+    size_t failed = 0;
+    std::string first_error;
+    for (size_t i = 0; i < out.size(); ++i) {
+      out[i].decision_id = id;
+      const auto& r = results[i];
+      if (r.ok() && r->has_value() && (*r)->is_bool()) {
+        out[i].allow = (*r)->as_bool();
+        continue;
+      }
+      Deny(out[i], id);
+      if (failed++ == 0) {
+        first_error = !r.ok()           ? r.error().message
+                      : !r->has_value() ? "the decision is undefined"
+                                        : "the decision is not a boolean: " + (*r)->ToString();
+      }
+    }
+    if (failed > 0) {  // one line per list, not one per item
+      log::Error("policy decision failed; list items denied",
+                 {{"decision_id", id},
+                  {"decision_path", decision_path_text_},
+                  {"denied_items", std::to_string(failed)},
+                  {"error", first_error}});
+    }
     done(std::move(out));
   }
 
@@ -108,6 +141,13 @@ class EmbeddedDecider : public Decider {
                 {{"decision_id", d.decision_id}, {"error", reasons.error().message}});
     }
     return d;
+  }
+
+  static void Deny(Decision& d, const std::string& id) {
+    d.allow = false;
+    d.error = true;
+    d.decision_id = id;
+    d.reasons = {kUnavailableReason};
   }
 
   PolicyStore store_;

@@ -78,7 +78,9 @@ rego::Value UserValue(const Subject& s) {
                            {"authenticated", rego::Value::Bool(s.authenticated)}});
 }
 
-rego::Value BuildInput(const Request& r, const rego::Value& user, const Resource& res) {
+namespace {
+
+rego::Value ResourceValue(const Resource& res) {
   rego::Object resource;
   auto put = [&](std::string_view key, rego::Value v) {
     resource.insert_or_assign(rego::Value::String(std::string(key)), std::move(v));
@@ -92,7 +94,19 @@ rego::Value BuildInput(const Request& r, const rego::Value& user, const Resource
   if (!res.uri.empty()) put("uri", Str(res.uri));
   put("action", Str(res.action));
   put("labels", Strings(res.labels));
+  return rego::Value::FromObject(std::move(resource));
+}
 
+}  // namespace
+
+rego::Value WithResource(const rego::Value& base, const std::string& path, const Resource& res) {
+  rego::Object in = base.object();
+  in.insert_or_assign(rego::Value::String("path"), Str(path));
+  in.insert_or_assign(rego::Value::String("resource"), ResourceValue(res));
+  return rego::Value::FromObject(std::move(in));
+}
+
+rego::Value BuildInput(const Request& r, const rego::Value& user, const Resource& res) {
   rego::Object in;
   auto set = [&](std::string_view key, rego::Value v) {
     in.insert_or_assign(rego::Value::String(std::string(key)), std::move(v));
@@ -102,7 +116,7 @@ rego::Value BuildInput(const Request& r, const rego::Value& user, const Resource
   set("mcp_method", Str(r.mcp_method));
   set("list", rego::Value::Bool(r.list));
   set("user", user);
-  set("resource", rego::Value::FromObject(std::move(resource)));
+  set("resource", ResourceValue(res));
   if (r.args && !r.list && !r.args->is_null()) set("args", FromJson(*r.args));
   set("session", Str(r.session));
   set("env", Str(r.env));

@@ -50,6 +50,12 @@ struct Request {
 
 rego::Value UserValue(const Subject& subject);
 rego::Value BuildInput(const Request& request, const rego::Value& user, const Resource& resource);
+// The items of one list: `base` (a BuildInput result) with another path and resource. Everything
+// else is shared with `base`, so the engine can evaluate a list as one batch (kListVarying).
+rego::Value WithResource(const rego::Value& base, const std::string& path,
+                         const Resource& resource);
+// The top-level input keys in which the items of one list differ.
+inline const std::vector<std::string> kListVarying = {"path", "resource"};
 
 // JSON to a Rego value (numbers that do not fit int64 become doubles).
 rego::Value FromJson(const json::value& v);

@@ -60,9 +60,19 @@ struct Term {
   std::vector<int> captured;  // comprehensions: outer slots read inside (for safety ordering)
   // kRef rooted at data: the deepest tree node its leading constant keys reach, and how many
   // items that covers (evaluation starts there instead of walking from the root).
-  bool template_unwrap = false;  // kArrayCompr standing for one template-string expression
   const struct Node* data_node = nullptr;
   size_t data_index = 0;
+  // kRef into base data only (no rule below): the value its constant keys reach, and the item
+  // after them.
+  const Value* data_base = nullptr;
+  size_t data_base_index = 0;
+  // kRef rooted at input with constant leading keys: their number, and the policy-wide id of
+  // that path (CompiledPolicy::input_paths); -1 otherwise.
+  int input_path_id = -1;
+  size_t input_path_len = 0;
+  // kCall of a user function after compile: its tree node (nullptr when nothing defines it).
+  const struct Node* func_node = nullptr;
+  bool template_unwrap = false;  // kArrayCompr standing for one template-string expression
 };
 
 enum class ExprKind {

@@ -25,6 +25,15 @@ enum CallKind {
   kCallPrint = 5
 };
 
+// Rule indexing: the rules of a node that require `input.<path> == <constant>` (a top-level
+// expression of their body) are only evaluated when the input holds that constant.
+struct RuleIndex {
+  std::vector<Value> path;  // below input; constant keys
+  // Positions in Node::rules of the rules guarded by each constant (ascending).
+  std::map<Value, std::vector<size_t>, ValueLess> by_value;
+  std::vector<uint8_t> guarded;  // per position in Node::rules
+};
+
 // One node of the data tree: a package, a rule, or a path inside a ref-head rule.
 struct Node {
   std::vector<Value> path;  // keys from data root
@@ -39,6 +48,11 @@ struct Node {
   // rule that succeeds decides, the rest need not run.
   std::optional<Value> constant_value;
   const Value* base = nullptr;  // the base document at this path, if any
+  // The top-level input keys this node's document (or function) may read, directly or through
+  // what it refers to; reads_all_input when it may read any (see deps.cc).
+  std::vector<std::string> input_keys;
+  bool reads_all_input = false;
+  std::unique_ptr<RuleIndex> index;  // see index.cc; nullptr when no rule has a guard
   bool HasRules() const { return !rules.empty() || default_rule != nullptr; }
 };
 
@@ -47,6 +61,8 @@ struct CompiledPolicy {
   Node root;
   Value data;
   int node_count = 0;
+  std::vector<const Node*> nodes;               // by Node::id
+  std::vector<std::vector<Value>> input_paths;  // by Term::input_path_id
   const Node* Find(const std::vector<Value>& path) const;
 };
 
@@ -55,6 +71,12 @@ struct CompiledQuery {
   int frame_size = 0;
   std::vector<std::pair<std::string, int>> vars;  // named (non-generated) query variables
 };
+
+// Builds Node::index for every node with several rules (see index.cc).
+void BuildRuleIndexes(CompiledPolicy& policy);
+
+// Fills Node::input_keys / reads_all_input of every node (after data references are annotated).
+void ComputeInputDeps(CompiledPolicy& policy);
 
 Result<std::shared_ptr<CompiledPolicy>> CompileModules(const std::vector<ModuleSource>& sources,
                                                        const Value& data);

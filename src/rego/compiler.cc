@@ -737,10 +737,16 @@ Node* Descend(Node* node, const Value& key) {
   return child.get();
 }
 
-void AnnotateBody(const CompiledPolicy& policy, Body& body);
+// Constant input paths (input.resource.kind) of the policy's rules, numbered so that an
+// evaluation resolves each once (see Evaluator::InputAt). Queries are not numbered.
+using InputPaths = std::map<std::vector<Value>, int>;
 
-// Points data references with constant leading keys at their tree node.
-void AnnotateTerm(const CompiledPolicy& policy, Term& t) {
+void AnnotateBody(const CompiledPolicy& policy, InputPaths* inputs, Body& body);
+
+// Points data references with constant leading keys at their tree node (and, when the keys
+// after it lead into base data only, at that base value), user calls at their function node,
+// and numbers constant input paths.
+void AnnotateTerm(const CompiledPolicy& policy, InputPaths* inputs, Term& t) {
   if (t.kind == TermKind::kRef && t.items[0]->kind == TermKind::kVar &&
       t.items[0]->slot == kSlotData) {
     const Node* n = &policy.root;
@@ -753,31 +759,63 @@ void AnnotateTerm(const CompiledPolicy& policy, Term& t) {
     }
     t.data_node = n;
     t.data_index = i;
+    if (i < t.items.size() && t.items[i]->kind == TermKind::kValue && !n->HasRules() && n->base) {
+      const Value* b = n->base;
+      size_t j = i;
+      for (; b && j < t.items.size() && t.items[j]->kind == TermKind::kValue; ++j) {
+        const Value& key = t.items[j]->value;
+        const Value* child = b->Get(key);
+        if (!child && key.is_int() && b->is_object()) child = b->Get(std::to_string(key.as_int()));
+        b = child;
+      }
+      if (b) {
+        t.data_base = b;
+        t.data_base_index = j;
+      }
+    }
   }
-  for (auto& it : t.items) AnnotateTerm(policy, *it);
-  if (t.key) AnnotateTerm(policy, *t.key);
-  if (t.head) AnnotateTerm(policy, *t.head);
-  if (t.body) AnnotateBody(policy, *t.body);
+  if (inputs && t.kind == TermKind::kRef && t.items[0]->kind == TermKind::kVar &&
+      t.items[0]->slot == kSlotInput) {
+    std::vector<Value> path;
+    for (size_t i = 1; i < t.items.size() && t.items[i]->kind == TermKind::kValue; ++i) {
+      path.push_back(t.items[i]->value);
+    }
+    if (!path.empty()) {
+      t.input_path_len = path.size();
+      t.input_path_id =
+          inputs->emplace(std::move(path), static_cast<int>(inputs->size())).first->second;
+    }
+  }
+  if (t.kind == TermKind::kCall && t.call_kind == kCallUser) {
+    std::vector<Value> path;
+    path.reserve(t.func_path.size());
+    for (const auto& p : t.func_path) path.push_back(Value::String(p));
+    t.func_node = policy.Find(path);
+  }
+  for (auto& it : t.items) AnnotateTerm(policy, inputs, *it);
+  if (t.key) AnnotateTerm(policy, inputs, *t.key);
+  if (t.head) AnnotateTerm(policy, inputs, *t.head);
+  if (t.body) AnnotateBody(policy, inputs, *t.body);
 }
 
-void AnnotateBody(const CompiledPolicy& policy, Body& body) {
+void AnnotateBody(const CompiledPolicy& policy, InputPaths* inputs, Body& body) {
   for (auto& e : body) {
     for (TermPtr* p : {&e.lhs, &e.rhs, &e.key, &e.val, &e.coll}) {
-      if (*p) AnnotateTerm(policy, **p);
+      if (*p) AnnotateTerm(policy, inputs, **p);
     }
-    for (auto& v : e.vars) AnnotateTerm(policy, *v);
-    for (auto& w : e.withs) AnnotateTerm(policy, *w.value);
-    if (e.body) AnnotateBody(policy, *e.body);
+    for (auto& v : e.vars) AnnotateTerm(policy, inputs, *v);
+    for (auto& w : e.withs) AnnotateTerm(policy, inputs, *w.value);
+    if (e.body) AnnotateBody(policy, inputs, *e.body);
   }
 }
 
-void AnnotateRule(const CompiledPolicy& policy, Rule& r) {
+void AnnotateRule(const CompiledPolicy& policy, InputPaths* inputs, Rule& r) {
   for (Rule* cur = &r; cur; cur = cur->else_rule.get()) {
-    for (auto& t : cur->ref) AnnotateTerm(policy, *t);
-    for (auto& t : cur->args) AnnotateTerm(policy, *t);
-    if (cur->key) AnnotateTerm(policy, *cur->key);
-    if (cur->value) AnnotateTerm(policy, *cur->value);
-    AnnotateBody(policy, *cur->body);
+    for (auto& t : cur->ref) AnnotateTerm(policy, inputs, *t);
+    for (auto& t : cur->args) AnnotateTerm(policy, inputs, *t);
+    if (cur->key) AnnotateTerm(policy, inputs, *cur->key);
+    if (cur->value) AnnotateTerm(policy, inputs, *cur->value);
+    AnnotateBody(policy, inputs, *cur->body);
   }
 }
 
@@ -815,9 +853,14 @@ void FinishNode(CompiledPolicy& policy, Node& n, const Value* base) {
 
 void Finish(CompiledPolicy& policy) {
   FinishNode(policy, policy.root, &policy.data);
+  InputPaths inputs;
   for (auto& m : policy.modules) {
-    for (auto& r : m->rules) AnnotateRule(policy, *r);
+    for (auto& r : m->rules) AnnotateRule(policy, &inputs, *r);
   }
+  policy.input_paths.resize(inputs.size());
+  for (auto& [path, id] : inputs) policy.input_paths[static_cast<size_t>(id)] = path;
+  BuildRuleIndexes(policy);
+  ComputeInputDeps(policy);
 }
 
 // Functions and rule names are needed before resolution; built from every module.
@@ -936,7 +979,7 @@ Result<CompiledQuery> CompileQuery(const CompiledPolicy& policy, const std::stri
   std::map<std::string, std::set<std::string>> no_names;
   Resolver res(nullptr, functions, no_names);
   auto q = res.ResolveQuery(*body);
-  if (q) AnnotateBody(policy, *q->body);
+  if (q) AnnotateBody(policy, nullptr, *q->body);
   return q;
 }
 

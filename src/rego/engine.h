@@ -76,6 +76,16 @@ class Policy {
                                                 const Value* input,
                                                 const EvalOptions& options) const = 0;
 
+  // EvalPath once per input, for inputs that differ only in the top-level keys named in
+  // `varying` (the items of one user's tools/list differ in "resource", "path" and "method").
+  // Documents that read none of those keys are computed once for the whole batch. An input
+  // that differs elsewhere from the one the shared documents came from is evaluated afresh, so
+  // the results are always those of EvalPath. One result per input, in order; an evaluation
+  // error fails only its own input.
+  virtual std::vector<Result<std::optional<Value>>> EvalPathBatch(
+      std::span<const std::string> path, std::span<const Value> inputs,
+      std::span<const std::string> varying, const EvalOptions& options) const = 0;
+
   // Full paths of every rule, "data.<package>.<rule>" (for the test runner: test_* / todo_test_*).
   virtual std::vector<std::string> RulePaths() const = 0;
 };

@@ -104,9 +104,42 @@ class Evaluator {
                          .count();
     }
     caches_.emplace_back(static_cast<size_t>(policy_.node_count));
+    input_at_.resize(policy_.input_paths.size());
+    input_at_epoch_.resize(policy_.input_paths.size(), 0);
   }
 
   const std::optional<Error>& error() const { return error_; }
+
+  void SetInput(const Value& input, bool has_input) {
+    input_ = input;
+    has_input_ = has_input;
+    ++input_epoch_;
+  }
+
+  // The value at a term's constant input path (input.resource.kind), looked up once per input.
+  const Value* InputAt(const Term& t) {
+    auto id = static_cast<size_t>(t.input_path_id);
+    if (input_at_epoch_[id] == input_epoch_) return input_at_[id];
+    const Value* v = &input_;
+    for (size_t i = 1; v && i <= t.input_path_len; ++i) v = Lookup(*v, t.items[i]->value, false);
+    input_at_[id] = v;
+    input_at_epoch_[id] = input_epoch_;
+    return v;
+  }
+
+  // Starts the next evaluation of a batch: a new input, and the documents of the nodes `stale`
+  // forgotten (those that read what changed); every other document computed so far is kept.
+  // Only between evaluations, and only when the last one ended without an error.
+  void NextInput(const Value& input, std::span<const size_t> stale) {
+    SetInput(input, true);
+    Cache& cache = caches_.front();
+    for (size_t id : stale) {
+      if (cache.done[id]) {
+        cache.done[id] = 0;
+        cache.docs[id].reset();
+      }
+    }
+  }
 
   // Runs a compiled query; calls `on_result` per solution.
   bool RunQuery(const CompiledQuery& q, std::vector<QueryResult>& out) {
@@ -303,8 +336,8 @@ class Evaluator {
         const With& w = e.withs[i];
         switch (w.kind) {
           case With::Target::kInput:
-            input_ = Upsert(has_input_ ? input_ : Value::EmptyObject(), w.path, 0, *values[i]);
-            has_input_ = true;
+            SetInput(Upsert(has_input_ ? input_ : Value::EmptyObject(), w.path, 0, *values[i]),
+                     true);
             break;
           case With::Target::kData:
             overlays_.emplace_back(w.path, *values[i]);
@@ -321,8 +354,7 @@ class Evaluator {
     std::vector<std::pair<std::vector<Value>, Value>> with_overlays;
     auto restore = [&] {
       caches_.pop_back();
-      input_ = saved_input;
-      has_input_ = saved_has_input;
+      SetInput(saved_input, saved_has_input);
       overlays_.resize(saved_overlays);
       mocks_ = saved_mocks;
     };
@@ -337,8 +369,7 @@ class Evaluator {
       Cache layer = std::move(caches_.back());
       restore();
       bool r2 = k();
-      input_ = with_input;
-      has_input_ = with_has_input;
+      SetInput(with_input, with_has_input);
       overlays_.insert(overlays_.end(), with_overlays.begin(), with_overlays.end());
       mocks_ = with_mocks;
       caches_.push_back(std::move(layer));
@@ -511,6 +542,9 @@ class Evaluator {
     const Term& head = *t.items[0];
     if (head.kind == TermKind::kVar) {
       if (head.slot == kSlotData) {
+        if (t.data_base && overlays_.empty()) {
+          return EvalValuePath(*t.data_base, t.items, t.data_base_index, f, k, /*base_doc=*/true);
+        }
         if (t.data_node && overlays_.empty()) {
           return EvalDataPath(t.data_node, t.data_node->base, t.items, t.data_index, f, k);
         }
@@ -518,6 +552,11 @@ class Evaluator {
       }
       if (head.slot == kSlotInput) {
         if (!has_input_) return true;
+        if (t.input_path_id >= 0) {
+          const Value* v = InputAt(t);
+          if (!v) return true;
+          return EvalValuePath(*v, t.items, 1 + t.input_path_len, f, k);
+        }
         return EvalValuePath(input_, t.items, 1, f, k);
       }
     }
@@ -764,7 +803,22 @@ class Evaluator {
     Set set_elems;
     bool has_object = false;
     Object obj;
-    for (const Rule* r : node->rules) {
+    const std::vector<size_t>* admitted = nullptr;  // rule indexing: guarded rules that hold
+    const RuleIndex* index = mocks_.empty() ? node->index.get() : nullptr;
+    if (index && has_input_) {
+      const Value* at = &input_;
+      for (size_t i = 0; at && i < index->path.size(); ++i) at = at->Get(index->path[i]);
+      if (at) {
+        auto it = index->by_value.find(*at);
+        if (it != index->by_value.end()) admitted = &it->second;
+      }
+    }
+    for (size_t ri = 0; ri < node->rules.size(); ++ri) {
+      const Rule* r = node->rules[ri];
+      if (index && index->guarded[ri] &&
+          !(admitted && std::binary_search(admitted->begin(), admitted->end(), ri))) {
+        continue;
+      }
       size_t suffix = r->ref.size() - r->ground_prefix;
       if (r->kind == RuleKind::kPartialSet && suffix == 0) {
         has_set = true;
@@ -972,11 +1026,16 @@ class Evaluator {
       if (t.call_kind == kCallUser) return CallUser(t, a, deliver);
       return CallBuiltin(t.builtin, t.name, t.loc, a, deliver);
     };
-    constexpr size_t kInlineArgs = 6;
+    constexpr size_t kInlineArgs = 4;
     if (nargs <= kInlineArgs) {
-      std::array<Value, kInlineArgs> buf;
-      return EvalArgs(t, 0, nargs, f, buf.data(),
-                      [&]() { return call(std::span<const Value>(buf.data(), nargs)); });
+      // Only the operands the call has are constructed (most calls have one or two).
+      alignas(Value) unsigned char raw[kInlineArgs * sizeof(Value)];
+      auto* buf = reinterpret_cast<Value*>(raw);
+      for (size_t i = 0; i < nargs; ++i) new (&buf[i]) Value();
+      bool r =
+          EvalArgs(t, 0, nargs, f, buf, [&]() { return call(std::span<const Value>(buf, nargs)); });
+      for (size_t i = 0; i < nargs; ++i) buf[i].~Value();
+      return r;
     }
     std::vector<Value> buf(nargs);
     return EvalArgs(t, 0, nargs, f, buf.data(), [&]() { return call(buf); });
@@ -1015,11 +1074,13 @@ class Evaluator {
   }
 
   bool CallUser(const Term& t, std::span<const Value> args, ValCont k) {
-    std::vector<std::string> key = t.func_path;
-    std::vector<Value> path;
-    path.reserve(key.size());
-    for (const auto& p : key) path.push_back(Value::String(p));
-    const Node* node = policy_.Find(path);
+    const Node* node = t.func_node;
+    if (!node && !t.func_path.empty()) {  // a call built at evaluation time (a `with` mock)
+      std::vector<Value> path;
+      path.reserve(t.func_path.size());
+      for (const auto& p : t.func_path) path.push_back(Value::String(p));
+      node = policy_.Find(path);
+    }
     if (!node || (node->functions.empty() && !node->default_function)) return true;
     std::optional<Value> result;
     for (const Rule* r : node->functions) {
@@ -1304,6 +1365,11 @@ class Evaluator {
   bool strict_;
   Value input_;
   bool has_input_ = false;
+  // Resolved constant input paths (Term::input_path_id), valid when their epoch is the current
+  // one; the epoch moves whenever the input changes (`with input`, the next input of a batch).
+  std::vector<const Value*> input_at_;
+  std::vector<uint32_t> input_at_epoch_;
+  uint32_t input_epoch_ = 1;
   BuiltinContext bctx_;
   std::optional<Error> error_;
   std::vector<Cache> caches_;
@@ -1312,6 +1378,28 @@ class Evaluator {
   std::map<std::string, Mock> mocks_;
   std::vector<Value> query_values_;
 };
+
+// True when a and b are objects equal in every top-level key except those named in `varying`.
+bool SameExcept(const Value& a, const Value& b, std::span<const std::string> varying) {
+  if (!a.is_object() || !b.is_object()) return false;
+  auto skip = [&](const Object& o, Object::const_iterator it) {
+    while (it != o.end() && it->first.is_string() &&
+           std::find(varying.begin(), varying.end(), it->first.str()) != varying.end()) {
+      ++it;
+    }
+    return it;
+  };
+  const Object& x = a.object();
+  const Object& y = b.object();
+  auto i = skip(x, x.begin());
+  auto j = skip(y, y.begin());
+  while (i != x.end() && j != y.end()) {
+    if (!(i->first == j->first) || !(i->second == j->second)) return false;
+    i = skip(x, std::next(i));
+    j = skip(y, std::next(j));
+  }
+  return i == x.end() && j == y.end();
+}
 
 class PolicyImpl : public Policy {
  public:
@@ -1333,6 +1421,40 @@ class PolicyImpl : public Policy {
     auto v = ev.EvalPath(path);
     if (ev.error()) return *ev.error();
     return v;
+  }
+
+  std::vector<Result<std::optional<Value>>> EvalPathBatch(
+      std::span<const std::string> path, std::span<const Value> inputs,
+      std::span<const std::string> varying, const EvalOptions& options) const override {
+    std::vector<Result<std::optional<Value>>> out;
+    out.reserve(inputs.size());
+    std::vector<size_t> stale;
+    for (const Node* n : c_->nodes) {
+      bool reads = n->reads_all_input;
+      for (const auto& k : n->input_keys) {
+        if (reads) break;
+        reads = std::find(varying.begin(), varying.end(), k) != varying.end();
+      }
+      if (reads) stale.push_back(static_cast<size_t>(n->id));
+    }
+    std::optional<Evaluator> ev;
+    const Value* first = nullptr;  // the input the kept documents were computed with
+    for (const Value& in : inputs) {
+      if (ev && SameExcept(*first, in, varying)) {
+        ev->NextInput(in, stale);
+      } else {
+        ev.emplace(*c_, &in, options);
+        first = &in;
+      }
+      auto v = ev->EvalPath(path);
+      if (ev->error()) {
+        out.emplace_back(*ev->error());
+        ev.reset();  // documents computed before the error are not trusted for the next input
+        continue;
+      }
+      out.emplace_back(std::move(v));
+    }
+    return out;
   }
 
   std::vector<std::string> RulePaths() const override {

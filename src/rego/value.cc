@@ -16,6 +16,16 @@ int Cmp3(const T& a, const T& b) {
   return a < b ? -1 : (b < a ? 1 : 0);
 }
 
+// Byte-wise string order (as std::string::compare), deciding on the first byte inline: object
+// keys usually differ there, and map lookups by key are the engine's most frequent comparison.
+inline int CompareText(std::string_view a, std::string_view b) {
+  if (!a.empty() && !b.empty() && a[0] != b[0]) {
+    return static_cast<unsigned char>(a[0]) < static_cast<unsigned char>(b[0]) ? -1 : 1;
+  }
+  int c = a.compare(b);
+  return c < 0 ? -1 : (c > 0 ? 1 : 0);
+}
+
 int CompareNumbers(const Value& a, const Value& b) {
   if (a.is_int() && b.is_int()) return Cmp3(a.as_int(), b.as_int());
   return Cmp3(a.as_double(), b.as_double());
@@ -396,10 +406,7 @@ size_t Value::Hash() const {
 }
 
 int Compare(const Value& a, const Value& b) {
-  if (a.is_string() && b.is_string()) {
-    int c = a.str().compare(b.str());
-    return c < 0 ? -1 : (c > 0 ? 1 : 0);
-  }
+  if (a.is_string() && b.is_string()) return CompareText(a.str(), b.str());
   int ra = KindRank(a);
   int rb = KindRank(b);
   if (ra != rb) return ra < rb ? -1 : 1;
@@ -410,10 +417,8 @@ int Compare(const Value& a, const Value& b) {
       return Cmp3(a.as_bool(), b.as_bool());
     case Kind::kNumber:
       return CompareNumbers(a, b);
-    case Kind::kString: {
-      int c = a.str().compare(b.str());
-      return c < 0 ? -1 : (c > 0 ? 1 : 0);
-    }
+    case Kind::kString:
+      return CompareText(a.str(), b.str());
     case Kind::kArray: {
       const Array& x = a.array();
       const Array& y = b.array();
@@ -459,12 +464,12 @@ bool ValueLess::operator()(const Value& a, const Value& b) const { return Compar
 
 bool ValueLess::operator()(const Value& a, std::string_view b) const {
   if (!a.is_string()) return static_cast<int>(a.kind()) < static_cast<int>(Kind::kString);
-  return std::string_view(a.str()) < b;
+  return CompareText(a.str(), b) < 0;
 }
 
 bool ValueLess::operator()(std::string_view a, const Value& b) const {
   if (!b.is_string()) return static_cast<int>(Kind::kString) < static_cast<int>(b.kind());
-  return a < std::string_view(b.str());
+  return CompareText(a, b.str()) < 0;
 }
 
 Value MakeObject(std::initializer_list<std::pair<std::string_view, Value>> fields) {

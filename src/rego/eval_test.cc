@@ -1,0 +1,192 @@
+// Batch evaluation (Policy::EvalPathBatch) and the input-dependency analysis it rests on.
+#include <gtest/gtest.h>
+
+#include "rego/compiled.h"
+#include "rego/engine.h"
+
+namespace mcpgw::rego {
+namespace {
+
+constexpr const char* kPolicy = R"(package mcp.authz
+
+default allow := false
+
+allow if {
+  is_admin
+  input.resource.kind == "tool"
+}
+
+allow if {
+  input.resource.tool in input.user.tools
+  not blocked
+}
+
+is_admin if "admin" in input.user.roles
+
+blocked if input.resource.tool in data.mcp.blocked
+
+hours := data.mcp.hours
+
+whole := input
+
+dynamic := input[k] if k := "user"
+
+via_function := f(1)
+
+f(x) := [x, input.env]
+
+package_copy := data.mcp.other
+
+conflict := 1 if input.resource.tool == "twice"
+
+conflict := 2 if input.resource.tool == "twice"
+
+uses_conflict if conflict
+)";
+
+constexpr const char* kOther = R"(package mcp.other
+
+p := input.user.name
+)";
+
+Value Json(const char* text) {
+  auto v = Value::ParseJson(text);
+  EXPECT_TRUE(v.ok()) << text;
+  return v.ok() ? *v : Value();
+}
+
+Value Input(const std::string& tool, const std::string& roles, const std::string& user = "ann") {
+  return Json(("{\"env\": \"dev\", \"user\": {\"name\": \"" + user + "\", \"roles\": " + roles +
+               ", \"tools\": [\"a\", \"b\", \"twice\"]}, \"resource\": {\"kind\": \"tool\", "
+               "\"tool\": \"" +
+               tool + "\"}}")
+                  .c_str());
+}
+
+class BatchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto p = Policy::Compile({{"authz.rego", kPolicy}, {"other.rego", kOther}},
+                             Json(R"({"mcp": {"blocked": ["b"], "hours": {"start": 9}}})"));
+    ASSERT_TRUE(p.ok()) << p.error().message;
+    policy_ = *p;
+  }
+  std::shared_ptr<const Policy> policy_;
+};
+
+TEST_F(BatchTest, GivesWhatEvalPathGivesForEveryInput) {
+  std::vector<Value> inputs = {
+      Input("a", "[]"),          Input("b", "[]"),        Input("c", "[]"),
+      Input("c", "[\"admin\"]"),  // differs outside `resource`: evaluated afresh
+      Input("b", "[\"admin\"]"), Input("a", "[]", "bob"),
+  };
+  const std::vector<std::string> varying = {"resource"};
+  for (const char* rule : {"allow", "is_admin", "blocked", "whole", "dynamic", "via_function",
+                           "package_copy", "hours"}) {
+    std::vector<std::string> path = {"mcp", "authz", rule};
+    auto batch = policy_->EvalPathBatch(path, inputs, varying, {});
+    ASSERT_EQ(batch.size(), inputs.size());
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      auto one = policy_->EvalPath(path, &inputs[i], {});
+      ASSERT_TRUE(one.ok() && batch[i].ok()) << rule << " #" << i;
+      ASSERT_EQ(one->has_value(), batch[i]->has_value()) << rule << " #" << i;
+      if (one->has_value()) {
+        EXPECT_EQ((*one)->ToJson(), (*batch[i])->ToJson()) << rule << " #" << i;
+      }
+    }
+  }
+  auto allow = policy_->EvalPathBatch(std::vector<std::string>{"mcp", "authz", "allow"}, inputs,
+                                      varying, {});
+  std::vector<bool> got;
+  for (const auto& r : allow) got.push_back(r.ok() && r->has_value() && (*r)->as_bool());
+  EXPECT_EQ(got, (std::vector<bool>{true, false, false, true, true, true}));
+}
+
+TEST_F(BatchTest, AnErrorFailsOnlyItsOwnInput) {
+  std::vector<Value> inputs = {Input("a", "[]"), Input("twice", "[]"), Input("a", "[]")};
+  auto r = policy_->EvalPathBatch(std::vector<std::string>{"mcp", "authz", "uses_conflict"}, inputs,
+                                  std::vector<std::string>{"resource"}, {});
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_TRUE(r[0].ok() && !r[0]->has_value());
+  ASSERT_FALSE(r[1].ok());
+  EXPECT_NE(r[1].error().message.find("eval_conflict_error"), std::string::npos);
+  EXPECT_TRUE(r[2].ok() && !r[2]->has_value());
+}
+
+TEST_F(BatchTest, EmptyBatchGivesNoResults) {
+  EXPECT_TRUE(policy_
+                  ->EvalPathBatch(std::vector<std::string>{"mcp", "authz", "allow"}, {},
+                                  std::vector<std::string>{"resource"}, {})
+                  .empty());
+}
+
+// The analysis itself: what each rule may read.
+TEST(InputDepsTest, FollowsRulesFunctionsAndDataReferences) {
+  auto c = CompileModules({{"authz.rego", kPolicy}, {"other.rego", kOther}},
+                          Json(R"({"mcp": {"blocked": ["b"], "hours": {"start": 9}}})"));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  auto node = [&](const char* pkg, const char* rule) {
+    return (*c)->Find({Value::String("mcp"), Value::String(pkg), Value::String(rule)});
+  };
+  auto keys = [&](const Node* n) {
+    std::string s;
+    if (n->reads_all_input) return std::string("*");
+    for (const auto& k : n->input_keys) s += (s.empty() ? "" : ",") + k;
+    return s;
+  };
+  EXPECT_EQ(keys(node("authz", "is_admin")), "user");
+  EXPECT_EQ(keys(node("authz", "blocked")), "resource");  // data.mcp.blocked is base data
+  EXPECT_EQ(keys(node("authz", "allow")), "resource,user");
+  EXPECT_EQ(keys(node("authz", "hours")), "");
+  EXPECT_EQ(keys(node("authz", "whole")), "*");
+  EXPECT_EQ(keys(node("authz", "dynamic")), "*");
+  EXPECT_EQ(keys(node("authz", "via_function")), "env");
+  EXPECT_EQ(keys(node("authz", "package_copy")), "user");  // the rules of package mcp.other
+  // A package's document holds its rules' documents.
+  EXPECT_EQ(keys((*c)->Find({Value::String("mcp"), Value::String("authz")})), "*");
+}
+
+// Rule indexing: rules guarded by `input.kind == <constant>` are only evaluated for that
+// constant; the result is the same as evaluating every rule.
+TEST(RuleIndexTest, SelectsRulesByTheGuardedInputValue) {
+  const char* policy = R"(package t
+
+kinds contains "a" if input.kind == "a"
+
+kinds contains "b" if {
+  some x in [1, 2]
+  "b" = input.kind
+}
+
+kinds contains "any" if input.other == 1
+
+kinds contains "one" if input.kind == 1
+
+kinds contains "not-a" if not input.kind == "a"
+
+with_b := x if x := kinds with input.kind as "b"
+)";
+  auto c = CompileModules({{"t.rego", policy}}, Value::EmptyObject());
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  const Node* n = (*c)->Find({Value::String("t"), Value::String("kinds")});
+  ASSERT_NE(n, nullptr);
+  ASSERT_NE(n->index, nullptr);
+  EXPECT_EQ(n->index->path, std::vector<Value>{Value::String("kind")});
+  EXPECT_EQ(n->index->by_value.size(), 3u);  // "a", "b", 1; the negated guard is not one
+
+  auto p = Policy::Compile({{"t.rego", policy}}, Value::EmptyObject());
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  auto eval = [&](const char* rule, const char* input) {
+    Value in = Json(input);
+    auto r = (*p)->EvalPath(std::vector<std::string>{"t", rule}, &in, {});
+    return r.ok() && r->has_value() ? (*r)->ToJson() : std::string("undefined");
+  };
+  EXPECT_EQ(eval("kinds", R"({"kind": "a", "other": 1})"), R"(["a","any"])");
+  EXPECT_EQ(eval("kinds", R"({"kind": "b"})"), R"(["b","not-a"])");
+  EXPECT_EQ(eval("kinds", R"({"kind": 1.0})"), R"(["not-a","one"])");
+  EXPECT_EQ(eval("kinds", R"({})"), R"(["not-a"])");
+  EXPECT_EQ(eval("with_b", R"({"kind": "a", "other": 1})"), R"(["any","b","not-a"])");
+}
+
+}  // namespace
+}  // namespace mcpgw::rego
