@@ -22,7 +22,8 @@ enum CallKind {
   kCallMember2 = 2,
   kCallMember3 = 3,
   kCallWalk = 4,
-  kCallPrint = 5
+  kCallPrint = 5,
+  kCallMockOnly = 6  // http.send in a policy that mocks it: an error unless mocked
 };
 
 // Rule indexing: the rules of a node that require `input.<path> == <constant>` (a top-level

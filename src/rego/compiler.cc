@@ -205,9 +205,38 @@ class Resolver {
 
   int frame_size() const { return next_slot_; }
 
+  // http.send is not supported (the policy decision point makes no network calls), but a policy
+  // whose tests replace it (`with http.send as mock`) is accepted: its calls are refused at
+  // evaluation unless mocked. Policies that never mock it are refused at load time.
+  void set_http_send_mocked(bool mocked) { http_send_mocked_ = mocked; }
+
   Status ResolveRule(Rule& rule) {
     scopes_.clear();
     PushScope();
+    // A template string as an argument pattern (`f($"{x} {input.y}") := ...`) cannot be
+    // unified in reverse: as OPA does, the argument becomes a generated variable and the body
+    // gains `var = <template>`, evaluated once the template's variables are bound.
+    for (Rule* r = &rule; r; r = r->else_rule.get()) {
+      for (size_t i = 0; i < r->args.size(); ++i) {
+        if (r->args[i]->kind != TermKind::kTemplate) continue;
+        std::string name = "__template_arg" + std::to_string(i) + "__";
+        auto var = [&] {
+          auto v = std::make_shared<Term>();
+          v->kind = TermKind::kVar;
+          v->name = name;
+          v->loc = r->args[i]->loc;
+          return v;
+        };
+        Expr e;
+        e.kind = ExprKind::kUnify;
+        e.lhs = var();
+        e.rhs = r->args[i];
+        e.loc = r->args[i]->loc;
+        r->args[i] = var();
+        if (!r->body) r->body = std::make_shared<Body>();
+        r->body->push_back(std::move(e));
+      }
+    }
     // Declared names of the top scope: function arguments and `:=`/some in the body.
     for (Rule* r = &rule; r; r = r->else_rule.get()) {
       for (auto& a : r->args) CollectPatternNames(*a, scopes_.back().declared);
@@ -608,6 +637,11 @@ class Resolver {
       t.arity = static_cast<int>(t.items.size());
       return {};
     }
+    if (t.name == "http.send" && http_send_mocked_) {
+      t.call_kind = kCallMockOnly;
+      t.arity = 1;
+      return {};
+    }
     const Builtin* b = Builtins().Find(t.name);
     if (!b) {
       return CompileErr(t.loc, "rego_type_error: undefined function " + t.name, kCompileError);
@@ -714,6 +748,7 @@ class Resolver {
   }
 
   const Module* module_;
+  bool http_send_mocked_ = false;
   const std::map<std::string, std::vector<const Rule*>>& functions_;
   const std::map<std::string, std::set<std::string>>& rule_names_;
   std::vector<std::string> pkg_;
@@ -867,7 +902,36 @@ void Finish(CompiledPolicy& policy) {
 struct Index {
   std::map<std::string, std::vector<const Rule*>> functions;
   std::map<std::string, std::set<std::string>> rule_names;  // package -> rule names
+  bool http_send_mocked = false;  // some module has `with http.send as ...`
 };
+
+bool MocksHttpSend(const Body& body);
+
+bool MocksHttpSend(const Term& t) {
+  if (t.body && MocksHttpSend(*t.body)) return true;
+  for (const auto& it : t.items) {
+    if (MocksHttpSend(*it)) return true;
+  }
+  return (t.key && MocksHttpSend(*t.key)) || (t.head && MocksHttpSend(*t.head));
+}
+
+bool MocksHttpSend(const Body& body) {
+  for (const auto& e : body) {
+    for (const auto& w : e.withs) {
+      const Term& t = *w.target;
+      if (t.kind == TermKind::kRef && t.items.size() == 2 && t.items[0]->kind == TermKind::kVar &&
+          t.items[0]->name == "http" && t.items[1]->kind == TermKind::kValue &&
+          t.items[1]->value.is_string() && t.items[1]->value.str() == "send") {
+        return true;
+      }
+    }
+    for (const TermPtr* p : {&e.lhs, &e.rhs, &e.key, &e.val, &e.coll}) {
+      if (*p && MocksHttpSend(**p)) return true;
+    }
+    if (e.body && MocksHttpSend(*e.body)) return true;
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -895,6 +959,9 @@ Result<std::shared_ptr<CompiledPolicy>> CompileModules(const std::vector<ModuleS
     std::string pkg = Join(m->package);
     auto& names = index.rule_names[pkg];
     for (const auto& r : m->rules) {
+      for (const Rule* cur = r.get(); cur && !index.http_send_mocked; cur = cur->else_rule.get()) {
+        index.http_send_mocked = cur->body && MocksHttpSend(*cur->body);
+      }
       names.insert(r->ref[0]->value.str());
       if (r->kind == RuleKind::kFunction) {
         std::vector<std::string> p = m->package;
@@ -921,6 +988,7 @@ Result<std::shared_ptr<CompiledPolicy>> CompileModules(const std::vector<ModuleS
     for (const auto& r : m->rules) {
       r->package = m->package;
       Resolver res(m.get(), index.functions, index.rule_names);
+      res.set_http_send_mocked(index.http_send_mocked);
       if (auto st = res.ResolveRule(*r); !st) return st.error();
       // Place the rule in the tree.
       Node* node = &policy->root;

@@ -1008,6 +1008,12 @@ class Evaluator {
         return EvalMember(t, f, k);
       case kCallWalk:
         return EvalWalk(t, f, k);
+      case kCallMockOnly:
+        return Fail(MakeError(t.loc.ToString() + ": eval_builtin_error: " + t.name +
+                                  ": not supported by the embedded engine (the policy decision "
+                                  "point makes no network calls); only a `with " +
+                                  t.name + " as ...` replacement can be evaluated",
+                              kBuiltinError));
       case kCallPrint: {
         Array args;
         return EvalItems(t.items, 0, f, args, [&](Array&) { return k(Value::True()); });

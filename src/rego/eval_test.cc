@@ -188,5 +188,36 @@ with_b := x if x := kinds with input.kind as "b"
   EXPECT_EQ(eval("with_b", R"({"kind": "a", "other": 1})"), R"(["any","b","not-a"])");
 }
 
+// http.send is not supported (no network calls from the PDP): a policy that uses it is refused
+// at load time unless its tests replace it, and an unreplaced call is an evaluation error.
+TEST(HttpSendTest, AcceptedOnlyWhenMockedAndNeverCalledForReal) {
+  const char* uses = R"(package t
+
+roles := http.send({"method": "GET", "url": "http://idp/roles"}).body
+)";
+  auto refused = Policy::Compile({{"t.rego", uses}}, Value::EmptyObject());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("undefined function http.send"), std::string::npos);
+
+  const char* test = R"(package t
+
+mock(_) := {"body": ["admin"]}
+
+test_roles if roles == ["admin"] with http.send as mock
+)";
+  auto p = Policy::Compile({{"t.rego", uses}, {"t_test.rego", test}}, Value::EmptyObject());
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  Value in = Value::EmptyObject();
+  auto mocked = (*p)->EvalPath(std::vector<std::string>{"t", "test_roles"}, &in, {});
+  ASSERT_TRUE(mocked.ok()) << mocked.error().message;
+  ASSERT_TRUE(mocked->has_value());
+  EXPECT_TRUE((*mocked)->as_bool());
+  auto real = (*p)->EvalPath(std::vector<std::string>{"t", "roles"}, &in, {});
+  ASSERT_FALSE(real.ok());
+  EXPECT_NE(real.error().message.find("http.send: not supported by the embedded engine"),
+            std::string::npos)
+      << real.error().message;
+}
+
 }  // namespace
 }  // namespace mcpgw::rego

@@ -169,13 +169,7 @@ const std::map<std::string, std::string, std::less<>>& KnownGaps() {
        "http.send is not supported: the PDP makes no network calls"},
       {"invalidkeyerror/missing keys",
        "http.send is not supported: the PDP makes no network calls"},
-      {"withkeyword/builtin: http.send example",
-       "http.send is not supported: the PDP makes no network calls"},
-      {"withkeyword/builtin: nested, multiple mocks",
-       "http.send is not supported: the PDP makes no network calls"},
       {"jsonbuiltins/yaml round-trip", "yaml.marshal is not supported (go-yaml's exact output)"},
-      {"string-interpolation/template-string function arg",
-       "template strings as function argument patterns"},
       {"time/time caching", "test.sleep is an OPA test-only built-in"},
   };
   return *m;
