@@ -434,6 +434,46 @@ function checkSchema(mod) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Following module calls. A chain is the list of calls from a root down to one module call:
+// [{ mod, name, call }, ...], mod being the module that contains the call.
+const localTarget = (mod, call) =>
+  typeof call.source === "string" && (call.source.startsWith("./") || call.source.startsWith("../")) ? resolve(mod.dir, call.source) : null;
+const isSqlModule = (dir) => basename(dir) === "sql" && basename(dirname(dir)) === "modules";
+
+function sqlCalls(mod, all, above = [], seen = new Set([mod.dir])) {
+  const out = [];
+  for (const [name, call] of Object.entries(mod.modules)) {
+    const target = localTarget(mod, call);
+    if (!target) continue;
+    const chain = [...above, { mod, name, call }];
+    if (isSqlModule(target)) out.push(chain);
+    else if (all.has(target) && !seen.has(target)) out.push(...sqlCalls(all.get(target), all, chain, new Set([...seen, target])));
+  }
+  return out;
+}
+
+// What the last call of a chain passes as `arg`: a literal as it stands; `var.X` followed up
+// through the calls above. Left undefined (so never true): an argument left to a module's default
+// (the rule wants it written), and a variable of the root itself (TF_VAR_X or -var can set it to
+// anything); any other expression comes back as its text. Returns { value, file, how }: file is
+// where the value is (or should be) written, how says what was found there.
+function argValue(chain, arg) {
+  const show = (v) => (typeof v === "string" && /^\$\{[^]*\}$/.test(v) ? v.slice(2, -1) : JSON.stringify(v));
+  let name = arg;
+  for (let k = chain.length - 1; ; k--) {
+    const { name: callName, call } = chain[k];
+    const value = call[name];
+    if (value === undefined)
+      return { value, file: call.__file, how: `module.${callName} does not pass ${name}; a default does not count` };
+    const m = typeof value === "string" && value.match(/^\$\{\s*var\.([\w-]+)\s*\}$/);
+    if (!m) return { value, file: call.__file, how: `module.${callName} gets ${name} = ${show(value)}` };
+    if (k === 0)
+      return { value: undefined, file: call.__file, how: `module.${callName} gets ${name} = var.${m[1]}, which TF_VAR_${m[1]} can change: write true` };
+    name = m[1];
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 const SCHEMA = loadSchema();
 
 async function check(rootDirs) {
@@ -457,12 +497,18 @@ async function check(rootDirs) {
     securityRules(mod);
   }
   // Production: backups with point-in-time recovery, HA and deletion protection on the database.
+  // The rule follows local module calls from envs/prod down to every call of modules/sql (directly,
+  // or through modules/stack) and resolves what each argument receives there.
   for (const mod of all.values()) {
     if (basename(mod.dir) !== "prod" || basename(dirname(mod.dir)) !== "envs") continue;
-    for (const [name, call] of Object.entries(mod.modules)) {
-      if (!String(call.source).endsWith("modules/sql")) continue;
-      for (const arg of ["point_in_time_recovery", "deletion_protection", "high_availability"])
-        if (call[arg] !== true) problem(call.__file, `module "${name}": prod must set ${arg} = true`);
+    const chains = sqlCalls(mod, all);
+    if (chains.length === 0) problem(join(mod.dir, "main.tf"), `prod reaches no call of modules/sql: its database settings cannot be checked`);
+    for (const chain of chains) {
+      const addr = chain.map((f) => `module.${f.name}`).join(".");
+      for (const arg of ["point_in_time_recovery", "deletion_protection", "high_availability"]) {
+        const r = argValue(chain, arg);
+        if (r.value !== true) problem(r.file, `${addr}: prod must set ${arg} = true (${r.how})`);
+      }
     }
   }
   let resources = 0;

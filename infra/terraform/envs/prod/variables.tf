@@ -75,12 +75,7 @@ variable "github_repository" {
 variable "runtime" {
   description = "Where the gateway runs: gke (Autopilot + deploy/k8s) or cloudrun."
   type        = string
-  default     = "gke"
-
-  validation {
-    condition     = contains(["gke", "cloudrun"], var.runtime)
-    error_message = "runtime must be gke or cloudrun."
-  }
+  default     = "gke" # checked by modules/stack
 }
 
 variable "image" {
