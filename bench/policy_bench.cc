@@ -50,14 +50,31 @@ const Fixture& Get() {
       if (v && v->Get("input")) fx.inputs.push_back(*v->Get("input"));
     }
     // A tools/list of 200 tools asked by one user: the same input with a different tool each.
+    // The 50 tools of the policy data, as their own server exposes them and with three more
+    // servers' prefixes (<server>__<tool>, found in the data by the upstream name), so that the
+    // list mixes allowed and denied tools as a real catalog does.
     const Value& base = fx.inputs.front();
+    std::vector<std::string> tools;
+    const Value* data_tools =
+        files->data.Get("mcp") ? files->data.Get("mcp")->Get("tools") : nullptr;
+    if (data_tools && data_tools->is_object()) {
+      for (const auto& [k, v] : data_tools->object()) tools.push_back(k.str());
+    }
+    if (tools.empty()) {
+      fprintf(stderr, "policy_bench: bench/policy-data has no mcp.tools\n");
+      std::exit(2);
+    }
     for (int i = 0; i < 200; ++i) {
       mcpgw::rego::Object o = base.object();
       mcpgw::rego::Object res = base.Get("resource")->object();
-      std::string name = "tool_" + std::to_string(i % 50);
-      res.insert_or_assign(Value::String("tool"), Value::String(name));
-      res.insert_or_assign(Value::String("name"), Value::String(name));
+      const std::string& tool = tools[static_cast<size_t>(i) % tools.size()];
+      int server = i / static_cast<int>(tools.size());
+      std::string exposed = server == 0 ? tool : "s" + std::to_string(server) + "__" + tool;
+      res.insert_or_assign(Value::String("tool"), Value::String(exposed));
+      res.insert_or_assign(Value::String("name"), Value::String(tool));
+      res.insert_or_assign(Value::String("server"), Value::String("s" + std::to_string(server)));
       o.insert_or_assign(Value::String("resource"), Value::FromObject(res));
+      o.insert_or_assign(Value::String("path"), Value::String("/tools/" + exposed + "/invoke"));
       o.insert_or_assign(Value::String("list"), Value::Bool(true));
       o.erase(Value::String("args"));
       fx.list_inputs.push_back(Value::FromObject(std::move(o)));
@@ -109,6 +126,7 @@ void BM_ListFilter200(benchmark::State& state) {
       if (r && *r && (*r)->is_bool() && (*r)->as_bool()) visible++;
     }
     benchmark::DoNotOptimize(visible);
+    state.counters["visible"] = visible;
   }
 }
 BENCHMARK(BM_ListFilter200);
@@ -125,6 +143,7 @@ void BM_ListFilter200Batch(benchmark::State& state) {
       if (r && *r && (*r)->is_bool() && (*r)->as_bool()) visible++;
     }
     benchmark::DoNotOptimize(visible);
+    state.counters["visible"] = visible;
   }
 }
 BENCHMARK(BM_ListFilter200Batch);

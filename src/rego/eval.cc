@@ -12,6 +12,7 @@
 #include <set>
 #include <span>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "rego/builtins.h"
 #include "rego/compiled.h"
@@ -1202,6 +1203,8 @@ class Evaluator {
             bool found = false;
             if (coll.is_set()) {
               found = coll.set().count(first) > 0;
+            } else if (coll.is_array()) {
+              found = ArrayContains(coll, first);
             } else {
               ForEachMember(coll, [&](const Value&, const Value& val) {
                 found = val == first;
@@ -1226,6 +1229,25 @@ class Evaluator {
         return UnifyValue(*t.items[0], val, f, [&]() { return deliver(true); });
       });
     });
+  }
+
+  // `x in array`: a linear scan, except for a long array scanned again and again in this
+  // evaluation (the scopes of a role, once per item of a list): after a few scans it gets a hash
+  // index, kept (with the array pinned, so its address stays its own) until the evaluation ends.
+  bool ArrayContains(const Value& coll, const Value& x) {
+    constexpr size_t kIndexMinSize = 8;
+    constexpr int kIndexAfterScans = 3;
+    const Array& a = coll.array();
+    if (a.size() >= kIndexMinSize) {
+      MemberIndex& ix = member_index_[&a];
+      if (!ix.built && ++ix.scans >= kIndexAfterScans) {
+        ix.pin = coll;
+        ix.members.insert(a.begin(), a.end());
+        ix.built = true;
+      }
+      if (ix.built) return ix.members.count(x) > 0;
+    }
+    return std::find(a.begin(), a.end(), x) != a.end();
   }
 
   // walk(x, [path, value]): every path/value pair of x, the root first.
@@ -1379,6 +1401,13 @@ class Evaluator {
   BuiltinContext bctx_;
   std::optional<Error> error_;
   std::vector<Cache> caches_;
+  struct MemberIndex {
+    Value pin;  // keeps the indexed array alive
+    int scans = 0;
+    bool built = false;
+    std::unordered_set<Value, ValueHash> members;
+  };
+  std::unordered_map<const Array*, MemberIndex> member_index_;
   std::vector<uint8_t> in_progress_;
   std::vector<std::pair<std::vector<Value>, Value>> overlays_;
   std::map<std::string, Mock> mocks_;

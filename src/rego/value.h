@@ -96,7 +96,15 @@ class Value {
   // Strict JSON text to Value (numbers that overflow int64 become doubles).
   static Result<Value> ParseJson(std::string_view text);
 
-  friend bool operator==(const Value& a, const Value& b) { return Compare(a, b) == 0; }
+  // Equality without ordering: strings of different lengths differ at once.
+  friend bool operator==(const Value& a, const Value& b) {
+    if (a.is_string() && b.is_string()) {
+      const std::string& x = a.str();
+      const std::string& y = b.str();
+      return x.size() == y.size() && x.compare(y) == 0;
+    }
+    return Compare(a, b) == 0;
+  }
   friend bool operator<(const Value& a, const Value& b) { return Compare(a, b) < 0; }
 
   size_t Hash() const;
