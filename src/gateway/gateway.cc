@@ -913,25 +913,33 @@ class GatewayImpl : public Gateway {
       }
       return Authorize(s, stream_id, std::move(call), "/resources/read", res, forward);
     }
+    // Completions reveal what a prompt or resource accepts: decided like using it (prompts/get,
+    // resources/read on the referenced prompt or URI).
     if (m == "completion/complete") {
       const json::object* ref = json::FindObject(p, "ref");
       if (!ref) return fail(jsonrpc::kInvalidParams, "Invalid params: ref is required");
       std::string_view type = json::FindString(*ref, "type");
       json::object fwd = p;
       if (type == "ref/prompt") {
-        const Target* t = catalog_.FindPrompt(json::FindString(*ref, "name"));
-        if (!t)
-          return fail(jsonrpc::kInvalidParams,
-                      "Unknown prompt: " + std::string(json::FindString(*ref, "name")));
+        std::string name(json::FindString(*ref, "name"));
+        const Target* t = catalog_.FindPrompt(name);
+        if (!t) return fail(jsonrpc::kInvalidParams, "Unknown prompt: " + name);
         json::object r = *ref;
         r["name"] = t->name;
         fwd["ref"] = std::move(r);
-        return Forward(s, stream_id, msg, t->server, std::move(fwd), "", std::move(request_id));
+        policy::Resource res = PromptResource(name, *t);
+        auto call =
+            MakePending(std::move(msg), t->server, std::move(fwd), name, std::move(request_id));
+        return Authorize(s, stream_id, std::move(call), "/prompts/" + name + "/get", res,
+                         forward);
       }
       if (type == "ref/resource") {
-        std::string server = ServerForUri(std::string(json::FindString(*ref, "uri")));
+        std::string uri(json::FindString(*ref, "uri"));
+        std::string server = ServerForUri(uri);
         if (server.empty()) return fail(jsonrpc::kResourceNotFound, "Resource not found");
-        return Forward(s, stream_id, msg, server, std::move(fwd), "", std::move(request_id));
+        policy::Resource res = UriResource(server, uri);
+        auto call = MakePending(std::move(msg), server, std::move(fwd), uri, std::move(request_id));
+        return Authorize(s, stream_id, std::move(call), "/resources/read", res, forward);
       }
       return fail(jsonrpc::kInvalidParams, "Invalid params: unknown ref type");
     }

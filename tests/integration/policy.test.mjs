@@ -266,6 +266,22 @@ describe('policy: embedded engine', needsGateway(), () => {
     const uri = 'demo://resource/static/document/instructions.md';
     assertDenied(await call(gw, sess, 'resources/read', { uri }), ['resource secret'], 'resources/read');
     assertDenied(await call(gw, sess, 'resources/subscribe', { uri }), ['resource secret'], 'resources/subscribe');
+    // Completions are decided like using what they complete.
+    const completePrompt = await call(gw, sess, 'completion/complete', {
+      ref: { type: 'ref/prompt', name: 'args-prompt' },
+      argument: { name: 'city', value: 'Par' },
+    });
+    assertDenied(completePrompt, ['prompt hidden'], 'completion/complete of a prompt');
+    const completeResource = await call(gw, sess, 'completion/complete', {
+      ref: { type: 'ref/resource', uri },
+      argument: { name: 'x', value: '' },
+    });
+    assertDenied(completeResource, ['resource secret'], 'completion/complete of a resource');
+    const completeAllowed = await call(gw, sess, 'completion/complete', {
+      ref: { type: 'ref/prompt', name: 'simple-prompt' },
+      argument: { name: 'x', value: '' },
+    });
+    assert.notEqual(completeAllowed.response?.error?.code, -32004, completeAllowed.text.slice(0, 400));
     // The upstream never saw the denied calls: chaos is still up (crash would have killed it).
     const again = await call(gw, sess, 'tools/call', { name: 'echo', arguments: { text: 'still up' } });
     assert.equal(again.response?.result?.content?.[0]?.text, 'still up', again.text);
