@@ -76,7 +76,10 @@ Result<rego::Value> WithValueAt(const rego::Value& root, const std::vector<std::
 PolicyStore::PolicyStore(io::Loop& loop, std::vector<std::string> paths, int64_t reload_interval_ms)
     : loop_(loop), paths_(std::move(paths)), reload_interval_ms_(reload_interval_ms) {}
 
-PolicyStore::~PolicyStore() { StopWatching(); }
+PolicyStore::~PolicyStore() {
+  StopWatching();
+  JoinWorker();
+}
 
 // Every regular file under the paths (hidden entries skipped, like the loader), with what
 // changes when it is edited or replaced. Cheap enough to run twice a second on a policy tree.
@@ -127,7 +130,39 @@ Status PolicyStore::Reload(bool force) {
   std::string fp = Fingerprint();
   if (!force && loaded_ && fp == fingerprint_) return {};
   if (!force && !loaded_ && fp == fingerprint_) return MakeError(last_error_);
-  fingerprint_ = fp;
+  return Apply(LoadFiles(paths_, ++load_seq_, std::move(fp)));
+}
+
+PolicyStore::Loaded PolicyStore::LoadFiles(const std::vector<std::string>& paths, uint64_t seq,
+                                           std::string fingerprint) {
+  Loaded l;
+  l.seq = seq;
+  l.fingerprint = std::move(fingerprint);
+  l.files = rego::LoadPaths(paths);
+  if (l.files.ok()) l.compiled = rego::Policy::Compile(l.files->modules, l.files->data);
+  return l;
+}
+
+void PolicyStore::StartBackgroundLoad(std::string fingerprint) {
+  worker_done_ = false;
+  worker_ = std::thread([this, paths = paths_, seq = ++load_seq_, fp = std::move(fingerprint),
+                         weak = std::weak_ptr<PolicyStore*>(self_)]() mutable {
+    auto loaded = std::make_shared<Loaded>(LoadFiles(paths, seq, std::move(fp)));
+    loop_.Post([weak, loaded] {
+      if (auto self = weak.lock()) (void)(*self)->Apply(std::move(*loaded));
+    });
+    worker_done_ = true;  // the destructor joins before `this` goes away
+  });
+}
+
+void PolicyStore::JoinWorker() {
+  if (worker_.joinable()) worker_.join();
+}
+
+Status PolicyStore::Apply(Loaded loaded) {
+  if (loaded.seq < applied_seq_) return {};  // a newer load is already in place
+  applied_seq_ = loaded.seq;
+  fingerprint_ = loaded.fingerprint;
   auto fail = [&](const std::string& why) -> Status {
     last_error_ = why;
     if (loaded_) {
@@ -137,12 +172,12 @@ Status PolicyStore::Reload(bool force) {
     }
     return MakeError(why);
   };
-  auto files = rego::LoadPaths(paths_);
-  if (!files.ok()) return fail(files.error().message);
-  std::vector<rego::ModuleSource> modules = files->modules;
+  if (!loaded.files.ok()) return fail(loaded.files.error().message);
+  if (!loaded.compiled.ok()) return fail(loaded.compiled.error().message);
+  auto& files = loaded.files;
+  std::vector<rego::ModuleSource> modules = std::move(files->modules);
   rego::Value data = files->data;
-  auto compiled = rego::Policy::Compile(modules, data);
-  if (!compiled.ok()) return fail(compiled.error().message);
+  auto& compiled = loaded.compiled;
 
   // Runtime data stays over the new files unless the file data it replaced has changed since.
   std::vector<Override> kept;
@@ -231,7 +266,11 @@ void PolicyStore::ScheduleCheck() {
   timer_ = loop_.After(io::Millis(reload_interval_ms_), [this] {
     timer_ = 0;
     if (!watching_) return;
-    (void)Reload(/*force=*/false);
+    if (worker_done_) JoinWorker();
+    if (!worker_.joinable()) {  // one background load at a time
+      std::string fp = Fingerprint();
+      if (fp != fingerprint_) StartBackgroundLoad(std::move(fp));
+    }
     ScheduleCheck();
   });
 }

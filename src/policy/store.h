@@ -12,7 +12,9 @@
 // evaluations that started on the old one finish on it.
 //
 // Threading: Load/Reload/SetData/DeleteData and the timer run on the loop thread; Current() may
-// be called from any thread.
+// be called from any thread. A change found by the timer is read and compiled on a worker thread
+// (a large policy takes a while to compile; requests keep being decided by the current one
+// meanwhile) and put in place on the loop thread. Load and Reload compile inline.
 #pragma once
 
 #include <atomic>
@@ -20,11 +22,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/result.h"
 #include "io/loop.h"
 #include "rego/engine.h"
+#include "rego/loader.h"
 #include "rego/value.h"
 
 namespace mcpgw::policy {
@@ -66,6 +70,19 @@ class PolicyStore {
     std::optional<rego::Value> value;  // nullopt: deleted
   };
 
+  // What a load produces, off the loop: the files read and compiled, or why not.
+  struct Loaded {
+    uint64_t seq = 0;
+    std::string fingerprint;
+    Result<rego::LoadedFiles> files = MakeError("not loaded");
+    Result<std::shared_ptr<const rego::Policy>> compiled = MakeError("not compiled");
+  };
+  static Loaded LoadFiles(const std::vector<std::string>& paths, uint64_t seq,
+                          std::string fingerprint);
+  Status Apply(Loaded loaded);
+  void StartBackgroundLoad(std::string fingerprint);
+  void JoinWorker();
+
   std::string Fingerprint() const;
   rego::Value EffectiveData(const std::vector<Override>& overrides) const;
   Status Compile(const std::vector<Override>& overrides);
@@ -85,6 +102,11 @@ class PolicyStore {
   bool loaded_ = false;
   std::vector<Override> overrides_;
   std::string fingerprint_;  // of the last load attempt (successful or not)
+  uint64_t load_seq_ = 0;    // loads started; an older one finishing late is dropped
+  uint64_t applied_seq_ = 0;
+  std::thread worker_;  // the background load in progress, if any
+  std::atomic<bool> worker_done_{false};
+  std::shared_ptr<PolicyStore*> self_ = std::make_shared<PolicyStore*>(this);  // for posts
   std::string last_error_;
   uint64_t generation_ = 0;
 };
