@@ -3,21 +3,29 @@
 # (bench/lib/echo_server.py) so that the upstream's own pauses (a Node server's GC threads competing
 # for the same 2 cores) do not blur the figure. Same run, interleaved rounds:
 #   direct:   bench/lib/stdio_probe.py drives the echo server over stdio, one call at a time
-#   mcpgw:    wrk -c1 sends tools/call through build/mcpgw (auth off) to the same echo server
-#   mcpgw+oauth: the same through a second gateway with OAuth on (RS256 JWT, verified then cached)
-#   mcpgw+history sync / async: history recording on (SQLite in a temp dir), both durability modes
-# Prints p50/p99 of each and the differences. DURATION (seconds, default 8), ROUNDS (default 3).
+#   plain:    wrk -c1 sends tools/call through $BUILD/mcpgw (auth off) to the same echo server
+#   oauth:    the same through a second gateway with OAuth on (RS256 JWT, verified then cached)
+#   hsync / hasync: history recording on (SQLite in a temp dir), durability sync / async
+# Within a round the measurements run in a rotated order (round r starts with the r-th), so no
+# configuration always runs first or last. Prints p50/p99 of each per round, the differences, and
+# the median over rounds (of each column; a difference's median is the median of the per-round
+# differences). Environment: DURATION (seconds per measurement, default 5), ROUNDS (default 5),
+# BUILD (build directory holding mcpgw, default build), PARTS (a subset of
+# "direct plain oauth hsync hasync", default all; plain is always measured).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DURATION=${DURATION:-8}
-ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-5}
+ROUNDS=${ROUNDS:-5}
+BUILD=${BUILD:-build}
+PARTS=" ${PARTS:-direct plain oauth hsync hasync} plain "
+has() { [[ "$PARTS" == *" $1 "* ]]; }
 TMP=$(mktemp -d)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$TMP"; }
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# start_gateway NAME PORT EXTRA_YAML: starts build/mcpgw with the echo upstream.
+# start_gateway NAME PORT EXTRA_YAML: starts $BUILD/mcpgw with the echo upstream.
 start_gateway() {
   cat >"$TMP/$1.yaml" <<YAML
 listen: 127.0.0.1:$2
@@ -27,7 +35,7 @@ servers:
   - name: echo
     command: [python3, $PWD/bench/lib/echo_server.py]
 YAML
-  build/mcpgw serve --config "$TMP/$1.yaml" 2>"$TMP/$1.log" &
+  "$BUILD/mcpgw" serve --config "$TMP/$1.yaml" 2>"$TMP/$1.log" &
   PIDS+=($!)
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$2/ready" >/dev/null && return 0; sleep 0.1; done
   echo "overhead.sh: gateway $1 did not become ready"; cat "$TMP/$1.log"; exit 1
@@ -52,35 +60,101 @@ run_wrk() {
 }
 
 PLAIN=$(free_port); OAUTH=$(free_port); ISSUER_PORT=$(free_port); HSYNC=$(free_port); HASYNC=$(free_port)
-ISSUER="http://127.0.0.1:$ISSUER_PORT"; AUDIENCE="http://127.0.0.1:$OAUTH/mcp"
-node tests/tools/jwks-issuer.mjs "$ISSUER_PORT" "$ISSUER" "$AUDIENCE" >"$TMP/token" 2>"$TMP/issuer.log" &
-PIDS+=($!)
-for _ in $(seq 100); do [[ -s "$TMP/token" ]] && break; sleep 0.1; done
-TOKEN="Bearer $(cat "$TMP/token")"
+echo "overhead.sh: $(date '+%Y-%m-%d %H:%M %Z'), $BUILD/mcpgw, ROUNDS=$ROUNDS DURATION=${DURATION}s," \
+  "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+if has oauth; then
+  ISSUER="http://127.0.0.1:$ISSUER_PORT"; AUDIENCE="http://127.0.0.1:$OAUTH/mcp"
+  node tests/tools/jwks-issuer.mjs "$ISSUER_PORT" "$ISSUER" "$AUDIENCE" >"$TMP/token" 2>"$TMP/issuer.log" &
+  PIDS+=($!)
+  for _ in $(seq 100); do [[ -s "$TMP/token" ]] && break; sleep 0.1; done
+  TOKEN="Bearer $(cat "$TMP/token")"
+fi
+# session NAME PORT [AUTHORIZATION]: opens a session on gateway NAME, prints its id.
+session() {
+  local s
+  s=$(open_session "$2" "${3:-}")
+  [[ -n "$s" ]] || { echo "overhead.sh: no session on $1" >&2; cat "$TMP"/*.log >&2; exit 1; }
+  echo "$s"
+}
 start_gateway plain "$PLAIN" "auth: {mode: off}
 policy: {mode: off}
 history: {enabled: false}"
-start_gateway oauth "$OAUTH" "history: {enabled: false}
+S_PLAIN=$(session plain "$PLAIN")
+if has oauth; then
+  start_gateway oauth "$OAUTH" "history: {enabled: false}
 policy: {mode: off}
 auth: {issuer: \"$ISSUER\", audience: \"$AUDIENCE\", jwks_uri: \"$ISSUER/jwks\", required_scopes: [mcp:read]}"
-start_gateway hsync "$HSYNC" "auth: {mode: off}
+  S_OAUTH=$(session oauth "$OAUTH" "$TOKEN")
+fi
+if has hsync; then
+  start_gateway hsync "$HSYNC" "auth: {mode: off}
 policy: {mode: off}
 history: {dsn: \"sqlite://$TMP/sync.db\", durability: sync}"
-start_gateway hasync "$HASYNC" "auth: {mode: off}
+  S_HSYNC=$(session hsync "$HSYNC")
+fi
+if has hasync; then
+  start_gateway hasync "$HASYNC" "auth: {mode: off}
 policy: {mode: off}
 history: {dsn: \"sqlite://$TMP/async.db\", durability: async}"
-S_PLAIN=$(open_session "$PLAIN"); S_OAUTH=$(open_session "$OAUTH" "$TOKEN")
-S_HSYNC=$(open_session "$HSYNC"); S_HASYNC=$(open_session "$HASYNC")
-[[ -n "$S_PLAIN" && -n "$S_OAUTH" && -n "$S_HSYNC" && -n "$S_HASYNC" ]] || { echo "overhead.sh: no session"; cat "$TMP"/*.log; exit 1; }
+  S_HASYNC=$(session hasync "$HASYNC")
+fi
 
-echo "| round | direct p50 / p99 | mcpgw p50 / p99 | +oauth p50 / p99 | +history sync p50 / p99 | +history async p50 / p99 | added by mcpgw p50 / p99 | by oauth p50 | by history sync p50 | by history async p50 |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
-for r in $(seq "$ROUNDS"); do
-  d=$(python3 bench/lib/stdio_probe.py "$DURATION" bench/lib/echo_server.py)
-  read -r dp50 dp99 < <(python3 -c "import json,sys; j=json.loads(sys.argv[1]); print(round(j['p50_us']), round(j['p99_us']))" "$d")
-  read -r gp50 gp99 < <(run_wrk "$PLAIN" "$S_PLAIN" "")
-  read -r ap50 ap99 < <(run_wrk "$OAUTH" "$S_OAUTH" "$TOKEN")
-  read -r sp50 sp99 < <(run_wrk "$HSYNC" "$S_HSYNC" "")
-  read -r yp50 yp99 < <(run_wrk "$HASYNC" "$S_HASYNC" "")
-  echo "| $r | $dp50 / $dp99 µs | ${gp50%.*} / ${gp99%.*} µs | ${ap50%.*} / ${ap99%.*} µs | ${sp50%.*} / ${sp99%.*} µs | ${yp50%.*} / ${yp99%.*} µs | $((${gp50%.*} - dp50)) / $((${gp99%.*} - dp99)) µs | $((${ap50%.*} - ${gp50%.*})) µs | $((${sp50%.*} - ${gp50%.*})) µs | $((${yp50%.*} - ${gp50%.*})) µs |"
+# measure NAME: appends "ROUND NAME p50 p99" (µs) to $TMP/results.
+measure() {
+  local p50 p99 d
+  case $1 in
+    direct)
+      d=$(python3 bench/lib/stdio_probe.py "$DURATION" bench/lib/echo_server.py)
+      read -r p50 p99 < <(python3 -c "import json,sys; j=json.loads(sys.argv[1]); print(j['p50_us'], j['p99_us'])" "$d") ;;
+    plain) read -r p50 p99 < <(run_wrk "$PLAIN" "$S_PLAIN" "") ;;
+    oauth) read -r p50 p99 < <(run_wrk "$OAUTH" "$S_OAUTH" "$TOKEN") ;;
+    hsync) read -r p50 p99 < <(run_wrk "$HSYNC" "$S_HSYNC" "") ;;
+    hasync) read -r p50 p99 < <(run_wrk "$HASYNC" "$S_HASYNC" "") ;;
+  esac
+  echo "$ROUND $1 $p50 $p99" >>"$TMP/results"
+}
+ORDER=()
+for p in direct plain oauth hsync hasync; do has "$p" && ORDER+=("$p"); done
+for ROUND in $(seq "$ROUNDS"); do
+  n=${#ORDER[@]}
+  for i in $(seq 0 $((n - 1))); do measure "${ORDER[$(((i + ROUND - 1) % n))]}"; done
+  echo "overhead.sh: round $ROUND done, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 done
+echo "overhead.sh: load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+python3 - "$TMP/results" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    r, name, p50, p99 = line.split()
+    rows.setdefault(int(r), {})[name] = (float(p50), float(p99))
+names = [n for n in ("direct", "plain", "oauth", "hsync", "hasync") if n in rows[1]]
+title = {"direct": "direct", "plain": "mcpgw", "oauth": "+oauth", "hsync": "+history sync",
+         "hasync": "+history async"}
+diffs = []  # (column title, per-round (p50, p99) difference)
+if "direct" in names:
+    diffs.append(("added by mcpgw",
+                  lambda d: (d["plain"][0] - d["direct"][0], d["plain"][1] - d["direct"][1])))
+for n, label in (("oauth", "by oauth"), ("hsync", "by history sync"),
+                 ("hasync", "by history async")):
+    if n in names:
+        diffs.append((label, lambda d, n=n: (d[n][0] - d["plain"][0], d[n][1] - d["plain"][1])))
+pair = lambda v: f"{v[0]:.0f} / {v[1]:.0f} µs"
+signed = lambda v: f"{v[0]:+.0f} / {v[1]:+.0f} µs"
+head = ["round"] + [title[n] for n in names] + [t for t, _ in diffs]
+print("p50 / p99 per round; the last columns are differences (p50 / p99).")
+print("| " + " | ".join(head) + " |")
+print("|" + "---|" * len(head))
+for r in sorted(rows):
+    d = rows[r]
+    print("| " + " | ".join([str(r)] + [pair(d[n]) for n in names] +
+                            [signed(f(d)) for _, f in diffs]) + " |")
+med = statistics.median
+cells = ["**median**"]
+for n in names:
+    cells.append(pair((med([rows[r][n][0] for r in rows]), med([rows[r][n][1] for r in rows]))))
+for _, f in diffs:
+    vals = [f(rows[r]) for r in rows]
+    cells.append(signed((med([v[0] for v in vals]), med([v[1] for v in vals]))))
+print("| " + " | ".join(cells) + " |")
+PY

@@ -12,7 +12,6 @@
 #include "gateway/catalog.h"
 #include "gateway/session.h"
 #include "history/recorder.h"
-#include "history/redact.h"
 #include "jsonrpc/jsonrpc.h"
 #include "policy/decider.h"
 #include "policy/input.h"
@@ -80,9 +79,9 @@ struct InFlight {
   std::string request_id;
   std::string subject;
   int64_t ts_start_us = 0;
-  history::RedactedArgs args;
-  std::string action;    // the tool's action from config (policy input), "" if none
-  std::string decision;  // "allow" with a policy, "" without
+  history::CallArguments args;  // redacted and hashed into the history row by its writer
+  std::string action;           // the tool's action from config (policy input), "" if none
+  std::string decision;         // "allow" with a policy, "" without
   std::string decision_id;
 };
 
@@ -169,6 +168,7 @@ class GatewayImpl : public Gateway {
       ro.durability = cfg_.history.sync ? history::Durability::kSync : history::Durability::kAsync;
       ro.max_queue = static_cast<size_t>(cfg_.history.max_queue);
       ro.spool_path = cfg_.history.spool;
+      for (const auto& k : cfg_.history.redact_keys) ro.redact.keys.push_back(k);
       if (ro.spool_path.empty()) {
         ro.spool_path =
             ro.dsn.rfind("sqlite://", 0) == 0 ? ro.dsn.substr(9) + ".spool" : "data/history.spool";
@@ -176,7 +176,6 @@ class GatewayImpl : public Gateway {
       auto rec = history::StartRecorder(loop_, ro);
       if (!rec.ok()) return MakeError("history: " + rec.error().message);
       recorder_ = std::move(rec).value();
-      for (const auto& k : cfg_.history.redact_keys) redact_.keys.push_back(k);
       log::Info("history recording", {{"durability", cfg_.history.sync ? "sync" : "async"}});
     }
     if (auth_) auth_->Start();
@@ -930,8 +929,7 @@ class GatewayImpl : public Gateway {
         policy::Resource res = PromptResource(name, *t);
         auto call =
             MakePending(std::move(msg), t->server, std::move(fwd), name, std::move(request_id));
-        return Authorize(s, stream_id, std::move(call), "/prompts/" + name + "/get", res,
-                         forward);
+        return Authorize(s, stream_id, std::move(call), "/prompts/" + name + "/get", res, forward);
       }
       if (type == "ref/resource") {
         std::string uri(json::FindString(*ref, "uri"));
@@ -1083,13 +1081,17 @@ class GatewayImpl : public Gateway {
             &c, d);
   }
 
-  history::RedactedArgs RedactFor(const std::string& tool, const json::object& params) const {
-    history::RedactOptions opt = redact_;
-    opt.hash_only =
+  // A copy of the call's arguments for its history row (the params go upstream); the history
+  // writer redacts and hashes it, off the loop.
+  history::CallArguments ArgsFor(const std::string& tool, const json::object& params) const {
+    history::CallArguments args;
+    args.hash_only =
         std::find(cfg_.history.sensitive_tools.begin(), cfg_.history.sensitive_tools.end(), tool) !=
         cfg_.history.sensitive_tools.end();
-    const json::value* a = params.if_contains("arguments");
-    return history::RedactArguments(a ? *a : json::value(json::object()), opt);
+    // Assignment copies into args.value's own (default) memory resource, which the writer
+    // thread may use.
+    if (const json::value* a = params.if_contains("arguments")) args.value = *a;
+    return args;
   }
 
   // The users mirror: one sighting per session start, written by the history writer.
@@ -1182,7 +1184,7 @@ class GatewayImpl : public Gateway {
     f.ts_start_us = c.ts_start_us;
     f.request_id = request_id;
     f.action = c.action;
-    f.args = RedactFor(c.target, c.params);
+    f.args = ArgsFor(c.target, c.params);
     if (d) {
       f.decision = "deny";
       f.decision_id = d->decision_id;
@@ -1190,7 +1192,7 @@ class GatewayImpl : public Gateway {
     history::ToolCallRow row = MakeRow(f, d ? "denied" : "error", code, 0);
     if (d) row.decision_reasons = json::Serialize(JsonStrings(d->reasons));
     auto copy = deliver;
-    if (!recorder_->Record(std::move(row), std::move(deliver))) copy();
+    if (!recorder_->Record(std::move(row), std::move(f.args), std::move(deliver))) copy();
   }
 
   // tools/list, prompts/list, resources/list: each item is shown only if the policy would allow
@@ -1243,6 +1245,17 @@ class GatewayImpl : public Gateway {
       for (size_t i = 0; i < items.size() && i < decisions.size(); ++i) {
         if (decisions[i].allow) visible.push_back(items[i]);
       }
+      // One line per filtered list (not an audit event: nothing was used), with the batch's
+      // decision id.
+      if (visible.size() < items.size() && !decisions.empty()) {
+        log::Info("list filtered by policy",
+                  {{"session", session->id},
+                   {"sub", LoggedSubject(session->subject)},
+                   {"method", k + "/list"},
+                   {"decision_id", decisions.front().decision_id},
+                   {"items", static_cast<int64_t>(items.size())},
+                   {"hidden", static_cast<int64_t>(items.size() - visible.size())}});
+      }
       Emit(*session, stream_id, jsonrpc::MakeResult(id, ListResult(k.c_str(), visible)), true);
       FinishRequestOnStream(*session, stream_id);
     });
@@ -1277,7 +1290,7 @@ class GatewayImpl : public Gateway {
       f.decision = "allow";
       f.decision_id = decision->decision_id;
     }
-    if (recorder_) f.args = RedactFor(f.tool, params);
+    if (recorder_) f.args = ArgsFor(f.tool, params);
     f.request_id =
         request_id.empty() ? "r" + std::to_string(++request_counter_) : std::move(request_id);
     // Progress tokens are rewritten so two clients using the same token cannot collide upstream.
@@ -1353,7 +1366,7 @@ class GatewayImpl : public Gateway {
     if (!recorder_) return deliver();
     history::ToolCallRow row = MakeRow(f, outcome, error_code, result_bytes);
     // Default durability: the answer leaves only once its record is written.
-    recorder_->Record(std::move(row), std::move(deliver));
+    recorder_->Record(std::move(row), std::move(f.args), std::move(deliver));
   }
 
   // The history row of a forwarded call that ended (answered, failed, cancelled, orphaned).
@@ -1381,8 +1394,6 @@ class GatewayImpl : public Gateway {
     row.action = f.action;
     row.decision = f.decision;
     row.decision_id = f.decision_id;
-    row.args_redacted = std::move(f.args.json);
-    row.args_sha256 = std::move(f.args.sha256);
     row.http_status = 200;
     row.rpc_error_code = static_cast<int>(error_code);
     row.is_error = outcome == "tool_error";
@@ -1395,7 +1406,9 @@ class GatewayImpl : public Gateway {
 
   // A forwarded call that will get no answer still gets its row: every MCP request is recorded.
   void RecordUnanswered(InFlight& f, std::string_view outcome) {
-    if (recorder_) recorder_->Record(MakeRow(f, outcome, 0, 0), nullptr);
+    if (!recorder_) return;
+    history::ToolCallRow row = MakeRow(f, outcome, 0, 0);
+    recorder_->Record(std::move(row), std::move(f.args), nullptr);
   }
 
   // ---------------------------------------------------------------- /api/v1
@@ -2136,7 +2149,6 @@ class GatewayImpl : public Gateway {
   std::unordered_map<std::string, std::string> subscription_server_;
   std::unique_ptr<auth::Authenticator> auth_;
   std::unique_ptr<history::Recorder> recorder_;
-  history::RedactOptions redact_;
   IdentityPtr current_identity_;  // of the request being routed (set in Route)
   std::set<std::string> allowed_hosts_;
   bool allowed_any_ = false;

@@ -27,6 +27,11 @@ class RecorderImpl : public Recorder {
  public:
   RecorderImpl(io::Loop& loop, const RecorderOptions& opts, std::unique_ptr<Store> store)
       : loop_(loop), opts_(opts), store_(std::move(store)) {
+    // kAsync rows are written in the background: long batches give up the CPU now and then.
+    store_->SetBackground(opts_.durability == Durability::kAsync);
+    redact_ = redact_hash_ = opts_.redact;
+    redact_.hash_only = false;
+    redact_hash_.hash_only = true;
     OpenSpool();
     // Reads go to threads of their own when the store allows (PostgreSQL: a read pool), so a
     // slow query never holds up the writer; otherwise the writer runs them between batches.
@@ -42,38 +47,46 @@ class RecorderImpl : public Recorder {
     if (spool_fd_ >= 0) ::close(spool_fd_);
   }
 
-  bool Record(ToolCallRow row, std::function<void()> durable) override {
+  bool Record(ToolCallRow row, std::optional<CallArguments> args,
+              std::function<void()> durable) override {
+    std::function<void()> answer_now;  // kAsync: the call is answered before its row is written
+    if (opts_.durability == Durability::kAsync) answer_now.swap(durable);
+    const bool early = static_cast<bool>(answer_now);
+    bool wake = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (calls_.size() + audits_.size() >= opts_.max_queue || stopping_) {
+      if (Queued() >= opts_.max_queue || stopping_) {
         ++stats_.refused;
         return false;
       }
-      bool early = opts_.durability == Durability::kAsync && durable;
-      calls_.push_back({std::move(row), early ? nullptr : durable, early});
+      calls_.push_back({std::move(row), std::move(args), std::move(durable), early});
       if (early) ++stats_.at_risk;
-      stats_.queued = calls_.size() + audits_.size();
+      stats_.queued = Queued();
+      wake = WakeWriter();
     }
-    cv_.notify_one();
-    if (opts_.durability == Durability::kAsync && durable) durable();
+    if (wake) cv_.notify_one();
+    if (early) answer_now();
     return true;
   }
 
   bool Audit(AuditRow row) override {
+    bool wake = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (calls_.size() + audits_.size() >= opts_.max_queue || stopping_) {
+      if (Queued() >= opts_.max_queue || stopping_) {
         ++stats_.refused;
         return false;
       }
       audits_.push_back(std::move(row));
-      stats_.queued = calls_.size() + audits_.size();
+      stats_.queued = Queued();
+      wake = WakeWriter();
     }
-    cv_.notify_one();
+    if (wake) cv_.notify_one();
     return true;
   }
 
   void SeenUser(UserRow user) override {
+    bool wake = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_) return;
@@ -84,8 +97,9 @@ class RecorderImpl : public Recorder {
       }
       if (users_.size() >= opts_.max_queue) return;  // a mirror: dropping a sighting is harmless
       users_.emplace(user.subject, std::move(user));
+      wake = WakeWriter();
     }
-    cv_.notify_one();
+    if (wake) cv_.notify_one();
   }
 
   void QueryToolCalls(Query q,
@@ -134,9 +148,40 @@ class RecorderImpl : public Recorder {
  private:
   struct PendingCall {
     ToolCallRow row;
+    std::optional<CallArguments> args;  // to redact and hash into the row (writer thread)
     std::function<void()> durable;
     bool acked = false;  // kAsync: already answered (counted in at_risk until written)
   };
+
+  size_t Queued() const { return calls_.size() + audits_.size(); }  // under mu_
+
+  // Under mu_, after queueing something for the writer: whether to wake it. A writer that is busy
+  // looks at the queue before it waits again, so only a waiting one is woken: in kSync at once (an
+  // answer is held until its row is written); in kAsync only to end a wait with nothing to do (it
+  // then lets rows gather for async_flush_interval) or when a batch is full. Every caller has just
+  // made the writer's wake-up condition true, so clearing writer_waiting_ loses no wake-up and
+  // spares the notifications of a burst.
+  bool WakeWriter() {
+    if (!writer_waiting_) return false;
+    if (opts_.durability == Durability::kAsync && writer_gathering_ && Queued() < opts_.max_batch) {
+      return false;
+    }
+    writer_waiting_ = false;
+    return true;
+  }
+
+  // Fills the rows' args_redacted and args_sha256 from their arguments (writer thread; once).
+  void RedactArgs(std::vector<PendingCall>& calls) const {
+    CpuPacer pacer(opts_.durability == Durability::kAsync);
+    for (auto& c : calls) {
+      if (!c.args) continue;
+      pacer.Tick();
+      RedactedArgs r = RedactArguments(c.args->value, c.args->hash_only ? redact_hash_ : redact_);
+      c.row.args_redacted = std::move(r.json);
+      c.row.args_sha256 = std::move(r.sha256);
+      c.args.reset();
+    }
+  }
 
   // Rows that are now in the database or the spool: no longer at risk.
   void Secured(const std::vector<PendingCall>& calls) {
@@ -191,11 +236,22 @@ class RecorderImpl : public Recorder {
           return stopping_ || !calls_.empty() || !audits_.empty() || !tasks_.empty() ||
                  !users_.empty() || !calls.empty() || !audits.empty();
         };
+        writer_waiting_ = true;
         if (SpoolPending() || !users.empty()) {
           cv_.wait_for(lock, std::chrono::milliseconds(backoff_ms_), ready);
         } else {
           cv_.wait(lock, ready);
         }
+        // kAsync: no answer waits for these rows, so they gather into one transaction instead of
+        // one commit (and one wake-up of this thread, competing with the loop for a CPU) per call.
+        if (opts_.durability == Durability::kAsync && !stopping_ && tasks_.empty() &&
+            calls.empty() && audits.empty() && Queued() > 0 && Queued() < opts_.max_batch) {
+          writer_waiting_ = writer_gathering_ = true;
+          cv_.wait_for(lock, opts_.async_flush_interval,
+                       [&] { return stopping_ || !tasks_.empty() || Queued() >= opts_.max_batch; });
+          writer_gathering_ = false;
+        }
+        writer_waiting_ = false;
         while (!calls_.empty() && calls.size() < opts_.max_batch) {
           calls.push_back(std::move(calls_.front()));
           calls_.pop_front();
@@ -217,6 +273,7 @@ class RecorderImpl : public Recorder {
           return;
         }
       }
+      RedactArgs(calls);
       for (auto& t : tasks) t();
       if (SpoolPending()) ReplaySpool();
       if (!calls.empty() || !audits.empty()) WriteBatch(calls, audits);
@@ -251,10 +308,19 @@ class RecorderImpl : public Recorder {
     if (SpoolPending()) return SpoolAndAck(calls, audits);
     Status st;
     if (!calls.empty()) {
+      // The rows move to the store and back only if it failed (they are not copied per batch).
       std::vector<ToolCallRow> rows;
       rows.reserve(calls.size());
-      for (auto& c : calls) rows.push_back(c.row);
+      for (auto& c : calls) rows.push_back(std::move(c.row));
       st = store_->AppendToolCalls(rows);
+      if (!st.ok()) {
+        for (size_t i = 0; i < calls.size(); ++i) {
+          calls[i].row = std::move(rows[i]);
+          calls[i].row.seq = 0;  // not linked after all
+          calls[i].row.prev_hash.clear();
+          calls[i].row.row_hash.clear();
+        }
+      }
       if (st.ok()) {
         std::vector<std::function<void()>> callbacks;
         for (auto& c : calls) {
@@ -434,6 +500,7 @@ class RecorderImpl : public Recorder {
 
   io::Loop& loop_;
   RecorderOptions opts_;
+  RedactOptions redact_, redact_hash_;  // opts_.redact without and with hash_only
   std::unique_ptr<Store> store_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -442,6 +509,8 @@ class RecorderImpl : public Recorder {
   std::deque<std::function<void()>> tasks_;
   std::map<std::string, UserRow> users_;  // sightings not yet taken by the writer
   bool stopping_ = false;
+  bool writer_waiting_ = false;    // the writer waits on cv_ (see WakeWriter)
+  bool writer_gathering_ = false;  // ... for kAsync rows to gather
   RecorderStats stats_;
   int backoff_ms_ = 50;
   // Spool state: only the writer thread touches these (stats_ mirrors them under mu_).

@@ -5,9 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
+#include <thread>
 
 #include "history/chain.h"
 #include "history/pg_harness.h"
@@ -58,7 +60,8 @@ TEST(Recorder, PostgresOutageLosesNothingAndKeepsOrder) {
   ASSERT_TRUE(rec.ok()) << rec.error().message;
   int acked = 0;
   auto record = [&](int from, int to) {
-    for (int i = from; i < to; ++i) ASSERT_TRUE((*rec)->Record(Call(i), [&acked] { ++acked; }));
+    for (int i = from; i < to; ++i)
+      ASSERT_TRUE((*rec)->Record(Call(i), std::nullopt, [&acked] { ++acked; }));
   };
 
   record(0, 100);
@@ -105,7 +108,8 @@ TEST(Recorder, SyncAcknowledgesOnlyWhatIsWritten) {
   auto rec = StartRecorder(*loop, opts);
   ASSERT_TRUE(rec.ok()) << rec.error().message;
   int acked = 0;
-  for (int i = 0; i < 1000; ++i) ASSERT_TRUE((*rec)->Record(Call(i), [&acked] { ++acked; }));
+  for (int i = 0; i < 1000; ++i)
+    ASSERT_TRUE((*rec)->Record(Call(i), std::nullopt, [&acked] { ++acked; }));
   ASSERT_TRUE(RunUntil(
       *loop, [&] { return acked == 1000; }, 10));
   // Every acknowledged row is readable by another connection right away.
@@ -228,7 +232,8 @@ TEST(Recorder, ASlowReadNeverDelaysWritesWhenTheStoreReadsConcurrently) {
     ASSERT_TRUE(RunUntil(
         *loop, [&] { return store->reads.Waiting() == (concurrent ? 2 : 1); }, 5));
     int acked = 0;
-    for (int i = 0; i < 20; ++i) ASSERT_TRUE(rec->Record(Call(i), [&acked] { ++acked; }));
+    for (int i = 0; i < 20; ++i)
+      ASSERT_TRUE(rec->Record(Call(i), std::nullopt, [&acked] { ++acked; }));
     if (concurrent) {
       EXPECT_TRUE(RunUntil(
           *loop, [&] { return acked == 20; }, 5))
@@ -257,8 +262,10 @@ TEST(Recorder, AsyncCountsAnsweredRowsNotYetWrittenAsAtRisk) {
   opts.durability = Durability::kAsync;
   auto rec = StartRecorder(*loop, opts, std::move(gated));
   int acked = 0;
-  for (int i = 0; i < 10; ++i) ASSERT_TRUE(rec->Record(Call(i), [&acked] { ++acked; }));
-  ASSERT_TRUE(rec->Record(Call(10), nullptr));  // unanswered (no callback): not "at risk"
+  for (int i = 0; i < 10; ++i)
+    ASSERT_TRUE(rec->Record(Call(i), std::nullopt, [&acked] { ++acked; }));
+  ASSERT_TRUE(
+      rec->Record(Call(10), std::nullopt, nullptr));  // unanswered (no callback): not "at risk"
   EXPECT_EQ(acked, 10) << "async answers at once";
   EXPECT_EQ(rec->stats().at_risk, 10u);
   store->writes.Set(true);
@@ -277,13 +284,94 @@ TEST(Recorder, SyncHasNothingAtRisk) {
   auto loop = io::NewLoop();
   auto rec = StartRecorder(*loop, RecorderOptions{}, std::move(gated));
   int acked = 0;
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(rec->Record(Call(i), [&acked] { ++acked; }));
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(rec->Record(Call(i), std::nullopt, [&acked] { ++acked; }));
   EXPECT_EQ(rec->stats().at_risk, 0u);
   EXPECT_EQ(acked, 0);
   store->writes.Set(true);
   EXPECT_TRUE(RunUntil(
       *loop, [&] { return acked == 5; }, 5));
   rec->Stop();
+  std::filesystem::remove(path);
+}
+
+TEST(Recorder, AsyncGathersRowsIntoFewTransactionsAndWritesThemSoon) {
+  std::string path = TempDb("gather");
+  auto loop = io::NewLoop();
+  RecorderOptions opts;
+  opts.dsn = "sqlite://" + path;
+  opts.durability = Durability::kAsync;
+  opts.async_flush_interval = std::chrono::milliseconds(20);
+  auto rec = StartRecorder(*loop, opts);
+  ASSERT_TRUE(rec.ok()) << rec.error().message;
+  // One call every 100 µs for 60 ms, as at concurrency 1: a commit each would be 600 batches.
+  auto start = std::chrono::steady_clock::now();
+  int acked = 0;
+  for (int i = 0; i < 600; ++i) {
+    std::this_thread::sleep_until(start + std::chrono::microseconds(100 * i));
+    ASSERT_TRUE((*rec)->Record(Call(i), std::nullopt, [&acked] { ++acked; }));
+  }
+  auto elapsed = std::chrono::steady_clock::now() - start;  // more than 60 ms on a busy machine
+  EXPECT_EQ(acked, 600);
+  ASSERT_TRUE(RunUntil(
+      *loop, [&] { return (*rec)->stats().written == 600; }, 5));
+  EXPECT_EQ((*rec)->stats().at_risk, 0u);
+  // A batch per interval at most (plus the last, partial one), never one per row.
+  EXPECT_LE((*rec)->stats().batches, static_cast<uint64_t>(elapsed / opts.async_flush_interval) + 2)
+      << "rows were not gathered";
+  EXPECT_LT((*rec)->stats().batches, 100u);
+  // A lone row is written within the interval, without another row or a timer of the loop.
+  ASSERT_TRUE((*rec)->Record(Call(600), std::nullopt, [] {}));
+  auto t0 = std::chrono::steady_clock::now();
+  while ((*rec)->stats().written < 601 &&
+         std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ((*rec)->stats().written, 601u);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1));
+  (*rec)->Stop();
+  std::filesystem::remove(path);
+}
+
+TEST(Recorder, ArgumentsAreRedactedAndHashedByTheWriter) {
+  std::string path = TempDb("args");
+  auto loop = io::NewLoop();
+  RecorderOptions opts;
+  opts.dsn = "sqlite://" + path;
+  opts.redact.keys.push_back("pin");
+  auto rec = StartRecorder(*loop, opts);
+  ASSERT_TRUE(rec.ok()) << rec.error().message;
+  auto args = json::Parse(R"({"query":"weather","password":"hunter2","pin":"1234"})");
+  ASSERT_TRUE(args.ok());
+  int acked = 0;
+  ASSERT_TRUE((*rec)->Record(Call(0), CallArguments{*args, false}, [&acked] { ++acked; }));
+  ASSERT_TRUE((*rec)->Record(Call(1), CallArguments{*args, true}, [&acked] { ++acked; }));
+  ToolCallRow given = Call(2);
+  given.args_redacted = R"({"kept":true})";
+  ASSERT_TRUE((*rec)->Record(given, std::nullopt, [&acked] { ++acked; }));
+  ASSERT_TRUE(RunUntil(
+      *loop, [&] { return acked == 3; }, 5));
+  (*rec)->Stop();
+  RedactOptions expected_opts;
+  expected_opts.keys.push_back("pin");
+  RedactedArgs expected = RedactArguments(*args, expected_opts);
+  EXPECT_EQ(expected.json, R"({"query":"weather","password":"[REDACTED]","pin":"[REDACTED]"})");
+  auto store = OpenStore("sqlite://" + path);
+  ASSERT_TRUE(store.ok());
+  std::vector<ToolCallRow> rows;
+  ASSERT_TRUE((*store)
+                  ->ScanToolCalls([&](const ToolCallRow& r) {
+                    rows.push_back(r);
+                    return true;
+                  })
+                  .ok());
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].args_redacted, expected.json);
+  EXPECT_EQ(rows[0].args_sha256, expected.sha256);
+  EXPECT_EQ(rows[1].args_redacted, "{}");  // a sensitive tool: only the hash
+  EXPECT_EQ(rows[1].args_sha256, expected.sha256);
+  EXPECT_EQ(rows[2].args_redacted, R"({"kept":true})");
+  EXPECT_TRUE(VerifyToolCalls(**store).ok);
   std::filesystem::remove(path);
 }
 

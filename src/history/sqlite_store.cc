@@ -41,6 +41,12 @@ void BindText(sqlite3_stmt* s, int i, const std::string& v) {
   sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
 }
 
+// Binds without a copy: `v` must outlive the statement's next step (rows being inserted do), and
+// the bindings are cleared before the rows go away.
+void BindStatic(sqlite3_stmt* s, int i, const std::string& v) {
+  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+}
+
 ToolCallRow ReadToolCall(sqlite3_stmt* s) {
   ToolCallRow r;
   int c = 0;
@@ -73,16 +79,16 @@ void BindToolCall(sqlite3_stmt* s, const ToolCallRow& r) {
        {&r.request_id, &r.trace_id, &r.session_id, &r.subject, &r.roles, &r.tenant, &r.client_name,
         &r.client_version, &r.server, &r.method, &r.target, &r.action, &r.args_redacted,
         &r.args_sha256, &r.decision, &r.decision_id, &r.decision_reasons}) {
-    BindText(s, i++, *f);
+    BindStatic(s, i++, *f);
   }
   sqlite3_bind_int(s, i++, r.http_status);
   sqlite3_bind_int(s, i++, r.rpc_error_code);
   sqlite3_bind_int(s, i++, r.is_error ? 1 : 0);
-  BindText(s, i++, r.outcome);
+  BindStatic(s, i++, r.outcome);
   sqlite3_bind_int64(s, i++, r.latency_us);
   sqlite3_bind_int64(s, i++, r.result_bytes);
-  BindText(s, i++, r.prev_hash);
-  BindText(s, i++, r.row_hash);
+  BindStatic(s, i++, r.prev_hash);
+  BindStatic(s, i++, r.row_hash);
 }
 
 AuditRow ReadAudit(sqlite3_stmt* s) {
@@ -101,12 +107,12 @@ AuditRow ReadAudit(sqlite3_stmt* s) {
 void BindAudit(sqlite3_stmt* s, const AuditRow& r) {
   sqlite3_bind_int64(s, 1, r.seq);
   sqlite3_bind_int64(s, 2, r.ts_us);
-  BindText(s, 3, r.kind);
-  BindText(s, 4, r.subject);
-  BindText(s, 5, r.request_id);
-  BindText(s, 6, r.detail);
-  BindText(s, 7, r.prev_hash);
-  BindText(s, 8, r.row_hash);
+  BindStatic(s, 3, r.kind);
+  BindStatic(s, 4, r.subject);
+  BindStatic(s, 5, r.request_id);
+  BindStatic(s, 6, r.detail);
+  BindStatic(s, 7, r.prev_hash);
+  BindStatic(s, 8, r.row_hash);
 }
 
 std::string Placeholders(int n) {
@@ -250,6 +256,7 @@ class SqliteStore : public Store {
   }
 
   std::string Describe() const override { return "sqlite:" + path_; }
+  void SetBackground(bool background) override { background_ = background; }
 
  private:
   Status Exec(const std::string& sql) {
@@ -296,19 +303,22 @@ class SqliteStore : public Store {
     if (Status s = Step(&begin_, "BEGIN IMMEDIATE"); !s.ok()) return s;
     auto head = CachedHead(table);
     if (!head.ok()) return Rollback(head.error());
+    sqlite3_stmt* st = cached->get();
+    CpuPacer pacer(background_);
     for (auto& r : rows) {
+      pacer.Tick();
       Link(r, *head);
-      sqlite3_stmt* st = cached->get();
       sqlite3_reset(st);
-      sqlite3_clear_bindings(st);
-      bind(st, r);
+      bind(st, r);  // every column: nothing is left from the previous row
       if (sqlite3_step(st) != SQLITE_DONE) {
         Error e = LastError(std::string("insert into ") + table);
         sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
         return Rollback(e);
       }
     }
-    sqlite3_reset(cached->get());
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);  // no pointers into `rows` stay bound
     return Step(&commit_, "COMMIT");
   }
 
@@ -398,6 +408,7 @@ class SqliteStore : public Store {
   std::unique_ptr<sqlite3, DbDeleter> db_;
   std::string path_;
   Stmt insert_call_, insert_audit_, upsert_user_, begin_, commit_, head_calls_, head_audit_;
+  bool background_ = false;
 };
 
 }  // namespace

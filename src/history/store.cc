@@ -1,3 +1,7 @@
+#include "history/store.h"
+
+#include <sched.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -5,6 +9,14 @@
 #include "history/stores.h"
 
 namespace mcpgw::history {
+
+void CpuPacer::Tick() {
+  if (!enabled_) return;
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_ < every_) return;
+  sched_yield();
+  last_ = std::chrono::steady_clock::now();
+}
 
 void MergeUser(UserRow& a, const UserRow& b) {
   if (b.last_seen_us >= a.last_seen_us) {
