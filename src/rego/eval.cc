@@ -90,9 +90,8 @@ Value Upsert(const Value& base, const std::vector<Value>& path, size_t i, const 
 class Evaluator {
  public:
   Evaluator(const CompiledPolicy& policy, const Value* input, const EvalOptions& options)
-      : policy_(policy),
-        strict_(options.strict_builtin_errors),
-        in_progress_(static_cast<size_t>(policy.node_count), 0) {
+      : policy_(policy), strict_(options.strict_builtin_errors) {
+    TakeScratch();
     if (input) {
       input_ = *input;
       has_input_ = true;
@@ -104,10 +103,11 @@ class Evaluator {
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
     }
-    caches_.emplace_back(static_cast<size_t>(policy_.node_count));
-    input_at_.resize(policy_.input_paths.size());
-    input_at_epoch_.resize(policy_.input_paths.size(), 0);
   }
+
+  ~Evaluator() { ReturnScratch(); }
+  Evaluator(const Evaluator&) = delete;
+  Evaluator& operator=(const Evaluator&) = delete;
 
   const std::optional<Error>& error() const { return error_; }
 
@@ -932,7 +932,7 @@ class Evaluator {
         }
         return ApplyOverlays(node, Value::FromObject(std::move(merged)));
       }
-      return ApplyOverlays(node, *complete);
+      return ApplyOverlays(node, std::move(*complete));
     }
     if (has_set) return ApplyOverlays(node, Value::FromSet(std::move(set_elems)));
     if (has_object || has_children) {
@@ -957,6 +957,7 @@ class Evaluator {
 
   // Applies `with data.<deeper path>` replacements to a computed document.
   Value ApplyOverlays(const Node* node, Value doc) {
+    if (overlays_.empty()) return doc;
     for (const auto& [path, v] : overlays_) {
       if (path.size() <= node->path.size()) continue;
       if (!std::equal(node->path.begin(), node->path.end(), path.begin())) continue;
@@ -1409,6 +1410,62 @@ class Evaluator {
   };
   std::unordered_map<const Array*, MemberIndex> member_index_;
   std::vector<uint8_t> in_progress_;
+
+  // The per-node arrays of an evaluation, kept per thread between evaluations so that a
+  // decision does not allocate and zero them afresh (they are cleared on return).
+  struct Scratch {
+    std::vector<Cache> caches;
+    std::vector<uint8_t> in_progress;
+    std::vector<const Value*> input_at;
+    std::vector<uint32_t> input_at_epoch;
+  };
+  static std::vector<Scratch>& Pool() {
+    thread_local std::vector<Scratch> pool;
+    return pool;
+  }
+
+  void TakeScratch() {
+    auto n = static_cast<size_t>(policy_.node_count);
+    size_t m = policy_.input_paths.size();
+    auto& pool = Pool();
+    if (!pool.empty()) {
+      Scratch& s = pool.back();
+      caches_ = std::move(s.caches);
+      in_progress_ = std::move(s.in_progress);
+      input_at_ = std::move(s.input_at);
+      input_at_epoch_ = std::move(s.input_at_epoch);
+      pool.pop_back();
+    }
+    // Returned scratch is all clear; only a larger policy needs more room.
+    if (caches_.empty()) caches_.emplace_back(n);
+    if (caches_.front().docs.size() < n) {
+      caches_.front().docs.resize(n);
+      caches_.front().done.resize(n, 0);
+    }
+    if (in_progress_.size() < n) in_progress_.resize(n, 0);
+    if (input_at_.size() < m) {
+      input_at_.resize(m);
+      input_at_epoch_.resize(m, 0);
+    }
+  }
+
+  void ReturnScratch() {
+    constexpr size_t kPoolMax = 4;
+    auto& pool = Pool();
+    if (pool.size() >= kPoolMax || caches_.empty()) return;
+    caches_.erase(caches_.begin() + 1, caches_.end());  // `with` layers: gone unless an error
+    Cache& base = caches_.front();
+    for (size_t i = 0; i < base.done.size(); ++i) {
+      if (base.done[i]) {
+        base.docs[i].reset();
+        base.done[i] = 0;
+      }
+    }
+    std::fill(in_progress_.begin(), in_progress_.end(), 0);
+    std::fill(input_at_epoch_.begin(), input_at_epoch_.end(), 0);
+    pool.push_back(Scratch{std::move(caches_), std::move(in_progress_), std::move(input_at_),
+                           std::move(input_at_epoch_)});
+  }
   std::vector<std::pair<std::vector<Value>, Value>> overlays_;
   std::map<std::string, Mock> mocks_;
   std::vector<Value> query_values_;
