@@ -4,6 +4,8 @@
 #include <array>
 #include <chrono>
 #include <deque>
+#include <iterator>
+#include <set>
 #include <unordered_map>
 
 #include "auth/jws.h"
@@ -98,6 +100,19 @@ std::string QuoteParam(std::string_view s) {
   }
   return out;
 }
+
+}  // namespace
+
+KeyRotation DiffKids(const std::vector<std::string>& before,
+                     const std::vector<std::string>& after) {
+  std::set<std::string> b(before.begin(), before.end()), a(after.begin(), after.end());
+  KeyRotation r;
+  std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(r.added));
+  std::set_difference(b.begin(), b.end(), a.begin(), a.end(), std::back_inserter(r.removed));
+  return r;
+}
+
+namespace {
 
 class AuthenticatorImpl : public Authenticator {
  public:
@@ -468,6 +483,7 @@ class AuthenticatorImpl : public Authenticator {
         return Retry([this] { FetchJwks(); });
       }
       for (const auto& r : set->rejected) log::Warn("JWKS key ignored", {{"key", r}});
+      if (loaded_) ReportRotation(*set);
       keys_ = std::move(set).value();
       loaded_ = true;
       last_error_.clear();
@@ -485,6 +501,30 @@ class AuthenticatorImpl : public Authenticator {
         VerifyNew(std::move(w.token), std::move(w.done), /*may_refetch=*/false);
     });
   }
+
+  static std::vector<std::string> Kids(const KeySet& set) {
+    std::vector<std::string> kids;
+    for (const auto& [kid, key] : set.by_kid) kids.push_back(kid);
+    return kids;
+  }
+
+  // A refresh that brings a different key set than the one in use: logged and observed.
+  void ReportRotation(const KeySet& next) {
+    KeyRotation r = DiffKids(Kids(keys_), Kids(next));
+    if (r.added.empty() && r.removed.empty()) return;
+    r.issuer = cfg_.issuer;
+    r.jwks_uri = jwks_uri_;
+    auto joined = [](const std::vector<std::string>& kids) {
+      std::string out;
+      for (const auto& k : kids) out += (out.empty() ? "" : ",") + k;
+      return out;
+    };
+    log::Info("JWKS keys rotated",
+              {{"uri", jwks_uri_}, {"added", joined(r.added)}, {"removed", joined(r.removed)}});
+    if (key_observer_) key_observer_(r);
+  }
+
+  void SetKeyObserver(KeyObserver observer) override { key_observer_ = std::move(observer); }
 
   void ScheduleRefresh(const std::string& cache_control) {
     int64_t seconds = 300;
@@ -530,6 +570,7 @@ class AuthenticatorImpl : public Authenticator {
   VerifyOptions opts_;
   std::string jwks_uri_;
   KeySet keys_;
+  KeyObserver key_observer_;
   bool loaded_ = false;
   bool stopped_ = false;
   bool retry_pending_ = false;  // the last discovery/fetch failed; a timed retry is scheduled

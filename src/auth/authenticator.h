@@ -48,6 +48,18 @@ struct Outcome {
   std::shared_ptr<const Identity> identity;
 };
 
+// The issuer's key set changed on a JWKS refresh (keys added or withdrawn; not the first fetch).
+struct KeyRotation {
+  std::string issuer;
+  std::string jwks_uri;
+  std::vector<std::string> added;    // kids, sorted
+  std::vector<std::string> removed;  // kids, sorted
+};
+using KeyObserver = std::function<void(const KeyRotation&)>;
+
+// The kids of `after` not in `before` (added) and the reverse (removed), sorted.
+KeyRotation DiffKids(const std::vector<std::string>& before, const std::vector<std::string>& after);
+
 class Authenticator {
  public:
   virtual ~Authenticator() = default;
@@ -69,6 +81,8 @@ class Authenticator {
   virtual size_t key_count() const = 0;
   virtual const std::string& last_error() const = 0;
   virtual uint64_t jwks_fetches() const = 0;
+  // Told (on the loop thread) when a refresh finds a different key set than the one in use.
+  virtual void SetKeyObserver(KeyObserver observer) = 0;
 };
 
 std::unique_ptr<Authenticator> NewAuthenticator(io::Loop& loop, http::Client& client,

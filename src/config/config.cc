@@ -11,6 +11,8 @@
 #include <set>
 #include <sstream>
 
+#include "common/hash.h"
+
 namespace mcpgw::config {
 namespace {
 
@@ -723,7 +725,10 @@ Result<Config> LoadFile(const std::string& path, const EnvLookup& env) {
   if (!in) return MakeError(path + ": cannot open configuration file: " + std::strerror(errno));
   std::stringstream ss;
   ss << in.rdbuf();
-  return LoadString(ss.str(), path, env);
+  std::string text = ss.str();
+  auto config = LoadString(text, path, env);
+  if (config.ok()) config->source_sha256 = Sha256Hex(text);
+  return config;
 }
 
 Result<Config> FromEnvironment(const EnvLookup& env) {

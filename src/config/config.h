@@ -105,7 +105,8 @@ struct PolicyConfig {
 };
 
 struct Config {
-  std::string source;  // file name it came from
+  std::string source;         // file name it came from
+  std::string source_sha256;  // SHA-256 (hex) of the file's text; "" without a file
   std::string listen_host = "127.0.0.1";
   int listen_port = 8080;
   std::string env = "dev";

@@ -1,7 +1,10 @@
 #include "config/config.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdio>
+#include <fstream>
 #include <map>
 
 namespace mcpgw::config {
@@ -308,6 +311,22 @@ TEST(Config, MissingFileIsAClearError) {
   auto cfg = LoadFile("/nonexistent/gw.yaml", FakeEnv());
   ASSERT_FALSE(cfg.ok());
   EXPECT_NE(cfg.error().message.find("/nonexistent/gw.yaml"), std::string::npos);
+}
+
+TEST(Config, LoadFileKeepsTheTextsHash) {
+  char path[] = "/tmp/config-test-XXXXXX";
+  int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << "listen: 127.0.0.1:9000\n";
+  }
+  auto cfg = LoadFile(path, FakeEnv());
+  std::remove(path);
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  EXPECT_EQ(cfg->source_sha256, "a625d6d621b42c673725ea94d8874569049e6060d8dd8c9c4d280be5ea8295b2");
+  EXPECT_TRUE(LoadString("", "(environment)", FakeEnv())->source_sha256.empty());
 }
 
 }  // namespace

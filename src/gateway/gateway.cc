@@ -131,6 +131,15 @@ json::array JsonStrings(const std::vector<std::string>& items) {
   return a;
 }
 
+// `scheme://user:pass@host/...` without `user:pass@` (for audit details).
+std::string WithoutUserinfo(const std::string& url) {
+  size_t start = url.find("://");
+  start = start == std::string::npos ? 0 : start + 3;
+  size_t at = url.find('@', start);
+  if (at == std::string::npos || at > url.find('/', start)) return url;
+  return url.substr(0, start) + url.substr(at + 1);
+}
+
 class GatewayImpl : public Gateway {
  public:
   GatewayImpl(io::Loop& loop, const config::Config& cfg)
@@ -155,7 +164,11 @@ class GatewayImpl : public Gateway {
   }
 
   Status Start() override {
+    started_us_ = WallMicros();
+    // Audit events from before the recorder runs (the first policy load) wait for it.
+    hold_audit_ = cfg_.history.enabled;
     if (decider_) {
+      decider_->SetObserver([this](const policy::PolicyEvent& e) { OnPolicyEvent(e); });
       Status p = decider_->Start();
       if (!p.ok()) return MakeError("policy: " + p.error().message);
       log::Info("policy decisions", {{"pdp", decider_->Describe()}});
@@ -177,8 +190,21 @@ class GatewayImpl : public Gateway {
       if (!rec.ok()) return MakeError("history: " + rec.error().message);
       recorder_ = std::move(rec).value();
       log::Info("history recording", {{"durability", cfg_.history.sync ? "sync" : "async"}});
+      for (auto& a : held_audit_) recorder_->Audit(std::move(a));
     }
-    if (auth_) auth_->Start();
+    hold_audit_ = false;
+    held_audit_.clear();
+    if (auth_) {
+      auth_->SetKeyObserver([this](const auth::KeyRotation& r) {
+        json::object d;
+        d["issuer"] = r.issuer;
+        d["jwks_uri"] = r.jwks_uri;
+        d["added"] = JsonStrings(r.added);
+        d["removed"] = JsonStrings(r.removed);
+        Audit("key_rotation", "", "", d);
+      });
+      auth_->Start();
+    }
     for (const auto& name : upstream_order_) upstreams_[name]->Start();
     for (const auto& s : cfg_.servers) {
       auto& up = upstreams_[s.name];
@@ -187,7 +213,72 @@ class GatewayImpl : public Gateway {
       }
     }
     ScheduleSweep();
+    serving_ = true;
+    Audit("service_start", "", "", ServiceSummary());
     return {};
+  }
+
+  // The configuration in force, for the service_start audit event (no secrets: names, modes and
+  // the config file's hash, not URLs with credentials or tokens).
+  json::object ServiceSummary() const {
+    json::object d;
+    d["version"] = kVersion;
+    d["listen"] = (cfg_.listen_host.find(':') != std::string::npos ? "[" + cfg_.listen_host + "]"
+                                                                   : cfg_.listen_host) +
+                  ":" + std::to_string(cfg_.listen_port);
+    d["env"] = cfg_.env;
+    json::array servers;
+    for (const auto& name : upstream_order_) servers.emplace_back(name);
+    d["servers"] = std::move(servers);
+    json::object auth;
+    auth["mode"] = auth_ ? "oauth" : "off";
+    if (auth_) {
+      auth["issuer"] = cfg_.auth.issuer;
+      auth["audience"] = cfg_.auth.audience;
+    }
+    d["auth"] = std::move(auth);
+    json::object pol;
+    pol["mode"] = decider_ ? decider_->backend() : "off";
+    if (decider_) {
+      pol["decision_path"] = cfg_.policy.decision_path;
+      if (cfg_.policy.mode == config::PolicyConfig::Mode::kOpa) {
+        pol["opa_url"] = WithoutUserinfo(cfg_.policy.opa_url);
+      } else {
+        pol["paths"] = JsonStrings(cfg_.policy.paths);
+      }
+    }
+    d["policy"] = std::move(pol);
+    json::object hist;
+    hist["enabled"] = cfg_.history.enabled;
+    if (cfg_.history.enabled) {
+      hist["durability"] = cfg_.history.sync ? "sync" : "async";
+      hist["store"] = cfg_.history.dsn.substr(0, cfg_.history.dsn.find(':'));
+    }
+    d["history"] = std::move(hist);
+    json::object file;
+    file["source"] = cfg_.source;
+    if (!cfg_.source_sha256.empty()) file["sha256"] = cfg_.source_sha256;
+    d["config"] = std::move(file);
+    return d;
+  }
+
+  // A policy put in place or refused (start, file watcher, SIGHUP, runtime data): an audit row
+  // (config reloads are security-relevant) and a log line.
+  void OnPolicyEvent(const policy::PolicyEvent& e) {
+    json::object d;
+    d["trigger"] = e.trigger;
+    if (e.kind == policy::PolicyEvent::Kind::kRejected) {
+      d["error"] = e.error;
+      log::Info("policy reload rejected (audited)", {{"trigger", e.trigger}});
+      return Audit("policy_reload_rejected", "", "", d);
+    }
+    d["generation"] = static_cast<int64_t>(e.generation);
+    d["files"] = static_cast<int64_t>(e.files);
+    d["modules"] = static_cast<int64_t>(e.modules);
+    if (!e.path.empty()) d["path"] = e.path;
+    log::Info("policy reload (audited)",
+              {{"trigger", e.trigger}, {"generation", static_cast<int64_t>(e.generation)}});
+    Audit("policy_reload", "", "", d);
   }
 
   size_t session_count() const override { return sessions_.size(); }
@@ -1114,13 +1205,14 @@ class GatewayImpl : public Gateway {
 
   void Audit(std::string kind, std::string subject, std::string request_id,
              const json::object& detail) {
-    if (!recorder_) return;
+    if (!recorder_ && !hold_audit_) return;
     history::AuditRow a;
     a.ts_us = WallMicros();
     a.kind = std::move(kind);
     a.subject = std::move(subject);
     a.request_id = std::move(request_id);
     a.detail = json::Serialize(detail);
+    if (!recorder_) return held_audit_.push_back(std::move(a));
     recorder_->Audit(std::move(a));
   }
 
@@ -1614,7 +1706,17 @@ class GatewayImpl : public Gateway {
       if (auth_ && !admin && !(who && who->HasRole("auditor")))
         return forbid("the audit trail is for admins and auditors");
       q.subject = user;
-      return QueryAuditTrail(q, rp);
+      json::object filters;
+      for (const char* name : {"user", "kind", "from", "to", "cursor", "limit"}) {
+        std::string_view v = req.query_param(name);
+        if (!v.empty()) filters[name] = v;
+      }
+      json::object d;
+      d["filters"] = std::move(filters);
+      d["format"] = "json";
+      d["remote"] = req.remote_ip;
+      return QueryAuditTrail(q, rp, who ? who->sub : "", std::string(req.header("x-request-id")),
+                             std::move(d));
     }
     res.Send(
         404, JsonHeaders(),
@@ -1847,21 +1949,31 @@ class GatewayImpl : public Gateway {
         });
   }
 
-  void QueryAuditTrail(const history::Query& q, const std::shared_ptr<http::Responder>& res) {
-    recorder_->QueryAudit(
-        q, [res, limit = q.limit](const Result<std::vector<history::AuditRow>>& rows) {
-          SendPage(*res, rows, limit, [](const history::AuditRow& r) {
-            json::object o;
-            o["seq"] = r.seq;
-            o["time_us"] = r.ts_us;
-            o["kind"] = r.kind;
-            o["subject"] = r.subject;
-            o["request_id"] = r.request_id;
-            o["detail"] = ParsedOr(r.detail, json::object());
-            o["row_hash"] = r.row_hash;
-            return o;
-          });
-        });
+  // Serves a page of the audit trail; a page served is itself audited (`audit_read`: who looked,
+  // with which filters).
+  void QueryAuditTrail(const history::Query& q, const std::shared_ptr<http::Responder>& res,
+                       std::string reader, std::string request_id, json::object detail) {
+    recorder_->QueryAudit(q, [this, res, limit = q.limit, reader = std::move(reader),
+                              request_id = std::move(request_id), detail = std::move(detail)](
+                                 const Result<std::vector<history::AuditRow>>& rows) mutable {
+      if (rows.ok()) {
+        detail["rows"] = static_cast<int64_t>(std::min(rows->size(), static_cast<size_t>(limit)));
+        Audit("audit_read", reader, request_id, detail);
+      }
+      SendPage(*res, rows, limit, AuditJson);
+    });
+  }
+
+  static json::object AuditJson(const history::AuditRow& r) {
+    json::object o;
+    o["seq"] = r.seq;
+    o["time_us"] = r.ts_us;
+    o["kind"] = r.kind;
+    o["subject"] = r.subject;
+    o["request_id"] = r.request_id;
+    o["detail"] = ParsedOr(r.detail, json::object());
+    o["row_hash"] = r.row_hash;
+    return o;
   }
 
   void OnClientMessage(Session& s, Message&& msg) {
@@ -2101,6 +2213,13 @@ class GatewayImpl : public Gateway {
   }
 
   void Shutdown(std::function<void()> done) override {
+    if (serving_) {  // before the recorder drains (last, below), so the row is written
+      serving_ = false;
+      json::object d;
+      d["sessions"] = static_cast<int64_t>(sessions_.size());
+      d["uptime_s"] = (WallMicros() - started_us_) / 1000000;
+      Audit("service_stop", "", "", d);
+    }
     loop_.Cancel(sweep_timer_);
     if (decider_) decider_->Stop();
     if (auth_) auth_->Stop();
@@ -2159,6 +2278,10 @@ class GatewayImpl : public Gateway {
   std::function<void()> on_session_clients_stopped_;
   std::map<std::string, const config::ServerConfig*> server_cfg_;
   std::string current_remote_ip_;  // of the request being routed (set in Route)
+  bool hold_audit_ = false;        // Start() until the recorder runs: Audit() keeps rows here
+  std::vector<history::AuditRow> held_audit_;
+  bool serving_ = false;  // Start() succeeded and Shutdown() has not begun
+  int64_t started_us_ = 0;
   // Last: destroyed first, while the loop and the HTTP client it uses still exist.
   std::unique_ptr<policy::Decider> decider_;
 };

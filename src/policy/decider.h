@@ -28,6 +28,7 @@
 #include "config/config.h"
 #include "http/http.h"
 #include "io/loop.h"
+#include "policy/event.h"
 #include "rego/value.h"
 
 namespace mcpgw::policy {
@@ -70,6 +71,9 @@ class Decider {
   // Re-reads the policy files now (SIGHUP). A policy that does not compile is rejected and the
   // current one keeps serving. No-op for the remote backend.
   virtual void Reload() {}
+  // Told when a policy is put in place or rejected (start, file watcher, Reload, runtime data);
+  // set it before Start() to see the first load. The remote backend has nothing to report.
+  virtual void SetObserver(const PolicyObserver& /*observer*/) {}
 
   // Readiness: embedded = a policy is loaded; remote = OPA's /health answered 200 recently.
   virtual bool Ready() const = 0;

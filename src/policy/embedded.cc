@@ -84,7 +84,8 @@ class EmbeddedDecider : public Decider {
     done(store_.GetData(SplitPath(path)));
   }
 
-  void Reload() override { (void)store_.Reload(/*force=*/true); }
+  void Reload() override { (void)store_.Reload(/*force=*/true, "sighup"); }
+  void SetObserver(const PolicyObserver& observer) override { store_.SetObserver(observer); }
 
   bool Ready() const override { return store_.Current() != nullptr; }
   const char* backend() const override { return "embedded"; }

@@ -198,6 +198,59 @@ TEST_F(EmbeddedTest, RuntimeDataOverlay) {
   EXPECT_TRUE(Decide({"admin"}).allow);
 }
 
+TEST_F(EmbeddedTest, ObserverIsToldOfLoadsRejectionsAndDataChanges) {
+  std::vector<PolicyEvent> events;
+  decider_ = NewEmbeddedDecider(*loop_, cfg_);
+  decider_->SetObserver([&](const PolicyEvent& e) { events.push_back(e); });
+  ASSERT_TRUE(decider_->Start().ok());
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind, PolicyEvent::Kind::kReloaded);
+  EXPECT_EQ(events[0].trigger, "start");
+  EXPECT_EQ(events[0].generation, 1u);
+  EXPECT_EQ(events[0].files, 2u);
+  EXPECT_EQ(events[0].modules, 1u);
+
+  Write("policies/authz.rego", "package mcp.authz\n\nallow if {\n");
+  decider_->Reload();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1].kind, PolicyEvent::Kind::kRejected);
+  EXPECT_EQ(events[1].trigger, "sighup");
+  EXPECT_NE(events[1].error.find("authz.rego"), std::string::npos) << events[1].error;
+  EXPECT_EQ(events[1].generation, 1u) << "the old policy keeps serving";
+
+  decider_->SetData("mcp/emergency", rego::MakeObject({{"deny_all", rego::Value::True()}}),
+                    nullptr);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[2].kind, PolicyEvent::Kind::kReloaded);
+  EXPECT_EQ(events[2].trigger, "data");
+  EXPECT_EQ(events[2].path, "mcp/emergency");
+  EXPECT_EQ(events[2].generation, 2u);
+  // A data change that cannot be applied changes nothing and is not reported.
+  decider_->SetData("mcp/emergency/deny_all/x", rego::Value::True(), nullptr);
+  EXPECT_EQ(events.size(), 3u);
+}
+
+TEST_F(EmbeddedTest, ObserverIsToldOfWatchedReloads) {
+  cfg_.reload_interval_ms = 20;
+  std::vector<PolicyEvent> events;
+  decider_ = NewEmbeddedDecider(*loop_, cfg_);
+  decider_->SetObserver([&](const PolicyEvent& e) { events.push_back(e); });
+  ASSERT_TRUE(decider_->Start().ok());
+  Write("policies/extra.rego", "package mcp.authz\n\nallow if \"user\" in input.user.roles\n");
+  RunFor(150);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1].kind, PolicyEvent::Kind::kReloaded);
+  EXPECT_EQ(events[1].trigger, "watch");
+  EXPECT_EQ(events[1].files, 3u);
+  EXPECT_EQ(events[1].modules, 2u);
+  Write("policies/extra.rego", "package mcp.authz\n\nallow if {\n");
+  RunFor(150);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[2].kind, PolicyEvent::Kind::kRejected);
+  EXPECT_EQ(events[2].trigger, "watch");
+  EXPECT_FALSE(events[2].error.empty());
+}
+
 TEST(PolicyStoreData, WithValueAtCreatesAndRemoves) {
   auto root = rego::Value::ParseJson(R"({"a": {"b": 1}, "s": "x"})");
   ASSERT_TRUE(root.ok());

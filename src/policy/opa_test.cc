@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 
+#include "io/run_until.h"
 #include "policy/decider.h"
 
 namespace mcpgw::policy {
@@ -57,15 +58,7 @@ class OpaDeciderTest : public testing::Test {
   }
 
   // Runs the loop until `done` is true (or 3 s pass).
-  void RunUntil(const std::function<bool()>& done) {
-    auto deadline = loop_->Now() + std::chrono::seconds(3);
-    std::function<void()> poll = [&] {
-      if (done() || loop_->Now() > deadline) return loop_->Stop();
-      loop_->After(io::Millis(2), poll);
-    };
-    loop_->Post(poll);
-    loop_->Run();
-  }
+  void RunUntil(const std::function<bool()>& done) { io::RunUntil(*loop_, done); }
 
   Decision DecideOne(const rego::Value& input) {
     std::optional<Decision> got;

@@ -124,19 +124,34 @@ Status PolicyStore::Compile(const std::vector<Override>& overrides) {
   return {};
 }
 
-Status PolicyStore::Load() { return Reload(/*force=*/true); }
+void PolicyStore::Notify(PolicyEvent::Kind kind, std::string trigger, std::string path,
+                         std::string error) {
+  if (!observer_) return;
+  PolicyEvent e;
+  e.kind = kind;
+  e.trigger = std::move(trigger);
+  e.generation = generation_;
+  e.files = files_.size();
+  e.modules = modules_.size();
+  e.path = std::move(path);
+  e.error = std::move(error);
+  observer_(e);
+}
 
-Status PolicyStore::Reload(bool force) {
+Status PolicyStore::Load() { return Reload(/*force=*/true, "start"); }
+
+Status PolicyStore::Reload(bool force, std::string trigger) {
   std::string fp = Fingerprint();
   if (!force && loaded_ && fp == fingerprint_) return {};
   if (!force && !loaded_ && fp == fingerprint_) return MakeError(last_error_);
-  return Apply(LoadFiles(paths_, ++load_seq_, std::move(fp)));
+  return Apply(LoadFiles(paths_, ++load_seq_, std::move(trigger), std::move(fp)));
 }
 
 PolicyStore::Loaded PolicyStore::LoadFiles(const std::vector<std::string>& paths, uint64_t seq,
-                                           std::string fingerprint) {
+                                           std::string trigger, std::string fingerprint) {
   Loaded l;
   l.seq = seq;
+  l.trigger = std::move(trigger);
   l.fingerprint = std::move(fingerprint);
   l.files = rego::LoadPaths(paths);
   if (l.files.ok()) l.compiled = rego::Policy::Compile(l.files->modules, l.files->data);
@@ -147,7 +162,7 @@ void PolicyStore::StartBackgroundLoad(std::string fingerprint) {
   worker_done_ = false;
   worker_ = std::thread([this, paths = paths_, seq = ++load_seq_, fp = std::move(fingerprint),
                          weak = std::weak_ptr<PolicyStore*>(self_)]() mutable {
-    auto loaded = std::make_shared<Loaded>(LoadFiles(paths, seq, std::move(fp)));
+    auto loaded = std::make_shared<Loaded>(LoadFiles(paths, seq, "watch", std::move(fp)));
     loop_.Post([weak, loaded] {
       if (auto self = weak.lock()) (void)(*self)->Apply(std::move(*loaded));
     });
@@ -170,6 +185,7 @@ Status PolicyStore::Apply(Loaded loaded) {
     } else {
       log::Error("policy cannot be loaded", {{"error", why}});
     }
+    Notify(PolicyEvent::Kind::kRejected, loaded.trigger, "", why);
     return MakeError(why);
   };
   if (!loaded.files.ok()) return fail(loaded.files.error().message);
@@ -213,6 +229,7 @@ Status PolicyStore::Apply(Loaded loaded) {
             {{"files", static_cast<int64_t>(files_.size())},
              {"modules", static_cast<int64_t>(modules_.size())},
              {"generation", static_cast<int64_t>(generation_)}});
+  Notify(PolicyEvent::Kind::kReloaded, loaded.trigger, "", "");
   return {};
 }
 
@@ -228,10 +245,7 @@ Status PolicyStore::SetData(const std::vector<std::string>& path, const rego::Va
   auto check = WithValueAt(EffectiveData(next), path, value);
   if (!check.ok()) return check.error();
   next.push_back(Override{path, value});
-  Status s = Compile(next);
-  if (!s.ok()) return s;
-  overrides_ = std::move(next);
-  return {};
+  return CompileData(std::move(next), path);
 }
 
 Status PolicyStore::DeleteData(const std::vector<std::string>& path) {
@@ -240,9 +254,16 @@ Status PolicyStore::DeleteData(const std::vector<std::string>& path) {
   // Applied after the others: what they created around the path stays.
   std::vector<Override> next = overrides_;
   next.push_back(Override{path, std::nullopt});
+  return CompileData(std::move(next), path);
+}
+
+Status PolicyStore::CompileData(std::vector<Override> next, const std::vector<std::string>& path) {
   Status s = Compile(next);
   if (!s.ok()) return s;
   overrides_ = std::move(next);
+  std::string joined;
+  for (const auto& p : path) joined += (joined.empty() ? "" : "/") + p;
+  Notify(PolicyEvent::Kind::kReloaded, "data", std::move(joined), "");
   return {};
 }
 

@@ -27,6 +27,7 @@
 
 #include "common/result.h"
 #include "io/loop.h"
+#include "policy/event.h"
 #include "rego/engine.h"
 #include "rego/loader.h"
 #include "rego/value.h"
@@ -46,8 +47,13 @@ class PolicyStore {
   void StartWatching();
   void StopWatching();
   // Reloads if any file changed since the last attempt (`force`: in any case). Returns the error
-  // of a rejected policy; ok when nothing changed or the new policy is in place.
-  Status Reload(bool force);
+  // of a rejected policy; ok when nothing changed or the new policy is in place. `trigger` is
+  // what the observer is told caused it.
+  Status Reload(bool force, std::string trigger = "sighup");
+
+  // Told (on the loop thread) each time a load is put in place or rejected, and each time
+  // runtime data changes the policy. Set before Load() to see the first load.
+  void SetObserver(PolicyObserver observer) { observer_ = std::move(observer); }
 
   std::shared_ptr<const rego::Policy> Current() const { return current_.load(); }
 
@@ -73,11 +79,12 @@ class PolicyStore {
   // What a load produces, off the loop: the files read and compiled, or why not.
   struct Loaded {
     uint64_t seq = 0;
+    std::string trigger;
     std::string fingerprint;
     Result<rego::LoadedFiles> files = MakeError("not loaded");
     Result<std::shared_ptr<const rego::Policy>> compiled = MakeError("not compiled");
   };
-  static Loaded LoadFiles(const std::vector<std::string>& paths, uint64_t seq,
+  static Loaded LoadFiles(const std::vector<std::string>& paths, uint64_t seq, std::string trigger,
                           std::string fingerprint);
   Status Apply(Loaded loaded);
   void StartBackgroundLoad(std::string fingerprint);
@@ -86,6 +93,9 @@ class PolicyStore {
   std::string Fingerprint() const;
   rego::Value EffectiveData(const std::vector<Override>& overrides) const;
   Status Compile(const std::vector<Override>& overrides);
+  // Puts runtime data `next` (the last one changed `path`) in place if it compiles.
+  Status CompileData(std::vector<Override> next, const std::vector<std::string>& path);
+  void Notify(PolicyEvent::Kind kind, std::string trigger, std::string path, std::string error);
   void ScheduleCheck();
 
   io::Loop& loop_;
@@ -109,6 +119,7 @@ class PolicyStore {
   std::shared_ptr<PolicyStore*> self_ = std::make_shared<PolicyStore*>(this);  // for posts
   std::string last_error_;
   uint64_t generation_ = 0;
+  PolicyObserver observer_;
 };
 
 // Value helpers for data paths (objects with string keys).

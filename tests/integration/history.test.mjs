@@ -415,6 +415,17 @@ describe('history with OAuth (alice = user, bob = admin, carol = user of another
     assert.equal(ev.kind, 'auth_failure');
     assert.equal(ev.detail?.status, 401);
     assert.ok(!JSON.stringify(ev).includes(forged), 'the presented token is stored in the audit trail');
+    // Reading the audit trail is itself audited: who looked, with which filters.
+    const reads = await api(gw, '/api/v1/audit?kind=audit_read&limit=1000', tokens.bob);
+    assert.equal(reads.status, 200, reads.text);
+    const read = reads.json.items.find((e) => e.detail?.filters?.kind === 'auth_failure');
+    assert.ok(read, `no audit_read event for bob's reads: ${reads.text.slice(0, 500)}`);
+    assert.equal(read.subject, 'bob');
+    assert.deepEqual(read.detail.filters, { kind: 'auth_failure' });
+    assert.equal(read.detail.format, 'json');
+    assert.equal(typeof read.detail.rows, 'number');
+    const refused = reads.json.items.filter((e) => e.subject === 'alice');
+    assert.deepEqual(refused, [], 'a refused read (alice) is not a read');
 
     for (const p of ['/api/v1/history', '/api/v1/audit', '/api/v1/history/export']) {
       const r = await api(gw, p);
@@ -774,6 +785,17 @@ describe('history: forwarded calls that end without an answer', { ...needsGatewa
     assert.equal(gw2.exit.code, 0, `exit ${JSON.stringify(gw2.exit)}`);
     const rows = sql(db2.file, "SELECT target, outcome FROM tool_calls WHERE request_id = 'u-shutdown'");
     assert.deepEqual(rows, [{ target: 'hang', outcome: 'session_ended' }]);
+    // The service's start (with the configuration in force) and its stop are in the audit trail.
+    const events = sql(db2.file, "SELECT seq, kind, detail FROM audit_events WHERE kind LIKE 'service_%' ORDER BY seq");
+    assert.deepEqual(events.map((e) => e.kind), ['service_start', 'service_stop']);
+    const start = JSON.parse(events[0].detail);
+    assert.equal(start.listen, `127.0.0.1:${gw2.port}`);
+    assert.deepEqual(start.servers, ['chaos']);
+    assert.equal(start.history.durability, 'sync');
+    assert.equal(start.history.store, 'sqlite');
+    assert.equal(start.config.sha256, crypto.createHash('sha256').update(fs.readFileSync(gw2.configPath)).digest('hex'));
+    const stop = JSON.parse(events[1].detail);
+    assert.equal(stop.sessions, 1, 'the session still open when SIGTERM came');
     assertIntact(db2.dsn, 'after a shutdown with a call in flight');
   });
 });

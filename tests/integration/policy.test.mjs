@@ -196,6 +196,15 @@ async function historyRow(gw, requestId) {
   }, `history row ${requestId}`);
 }
 
+/** The audit events of `kind` (GET /api/v1/audit) once `pick(items)` finds what it wants. */
+async function auditEvents(gw, kind, pick = (items) => items.length > 0, what = kind) {
+  return eventually(async () => {
+    const r = await api(gw, `/api/v1/audit?kind=${kind}&limit=1000`);
+    const items = r.json?.items ?? [];
+    return pick(items) ? items : null;
+  }, `${what} audit events`);
+}
+
 function assertDenied(r, reasons, what) {
   const err = r.response?.error;
   assert.ok(err, `${what}: expected an error, got ${r.text.slice(0, 400)}`);
@@ -319,6 +328,31 @@ describe('policy: embedded engine', needsGateway(), () => {
     assert.deepEqual(audit.detail.reasons, ['tool crash is blocked']);
   });
 
+  test('the start, the first policy load and reads of the audit trail are audited', async () => {
+    const [start] = await auditEvents(gw, 'service_start');
+    assert.equal(start.detail.policy.mode, 'embedded', JSON.stringify(start));
+    assert.deepEqual(start.detail.policy.paths, [path.join(dir, 'policies'), path.join(dir, 'data')]);
+    assert.equal(start.detail.policy.decision_path, 'mcp/authz/allow');
+    assert.equal(start.detail.auth.mode, 'off');
+    assert.deepEqual(start.detail.servers, servers.map((x) => x.name));
+    assert.equal(start.detail.history.durability, 'sync');
+    assert.equal(start.detail.listen, `127.0.0.1:${gw.port}`);
+    const configText = fs.readFileSync(gw.configPath);
+    assert.equal(start.detail.config.sha256, crypto.createHash('sha256').update(configText).digest('hex'));
+    const loads = await auditEvents(gw, 'policy_reload');
+    const first = loads.find((e) => e.detail.trigger === 'start');
+    assert.ok(first, JSON.stringify(loads));
+    assert.equal(first.detail.generation, 1);
+    assert.equal(first.detail.modules, 1);
+    assert.ok(first.detail.files >= 2, JSON.stringify(first));
+    assert.ok(first.seq < start.seq, 'the first load is recorded before the start completes');
+    const reads = await auditEvents(gw, 'audit_read', (items) => items.some((e) => e.detail.filters.kind === 'policy_reload'));
+    const read = reads.find((e) => e.detail.filters.kind === 'policy_reload');
+    assert.deepEqual(read.detail.filters, { kind: 'policy_reload', limit: '1000' });
+    assert.equal(read.detail.format, 'json');
+    assert.equal(read.subject, '', 'auth is off: an anonymous reader');
+  });
+
   test('/api/v1 endpoints are decided too (403 with reasons)', async () => {
     const r = await api(gw, '/api/v1/analytics');
     assert.equal(r.status, 403, r.text);
@@ -348,6 +382,11 @@ describe('policy: embedded engine', needsGateway(), () => {
       return a.json?.items?.length >= 2 ? a.json.items : null;
     }, 'emergency_change audit events');
     assert.equal(audit.at(-1).detail.deny_all, true);
+    // Each change puts a new policy in place (runtime data).
+    const data = await auditEvents(gw, 'policy_reload', (items) => items.filter((e) => e.detail.trigger === 'data').length >= 2, 'policy_reload (data)');
+    const changes = data.filter((e) => e.detail.trigger === 'data');
+    assert.deepEqual(changes.map((e) => e.detail.path), ['mcp/emergency', 'mcp/emergency']);
+    assert.ok(changes[1].detail.generation > changes[0].detail.generation, JSON.stringify(changes));
     const off = await api(gw, '/api/v1/admin/emergency', { method: 'PUT', body: { deny_all: false, tools: [], servers: [] } });
     assert.equal(off.status, 200, off.text);
     const back = await call(gw, sess, 'tools/call', { name: 'echo', arguments: { text: 'back' } });
@@ -362,6 +401,12 @@ describe('policy: embedded engine', needsGateway(), () => {
     }, 'the data change to take effect');
     writeFile(dir, 'policies/authz.rego', `${POLICY}\nbroken if {\n`);
     await eventually(() => gw.logs().some((l) => l.msg === 'policy rejected; the previous policy keeps serving'), 'the rejection in the log');
+    const [rejected] = await auditEvents(gw, 'policy_reload_rejected');
+    assert.equal(rejected.detail.trigger, 'watch', JSON.stringify(rejected));
+    assert.match(rejected.detail.error, /authz\.rego/, JSON.stringify(rejected));
+    const watched = (await auditEvents(gw, 'policy_reload')).filter((e) => e.detail.trigger === 'watch');
+    assert.ok(watched.length >= 1, 'the data file change was a reload');
+    assert.ok(watched.every((e) => e.seq < rejected.seq), 'nothing was put in place after the rejection');
     const r = await call(gw, sess, 'tools/call', { name: 'echo', arguments: { text: 'x' } });
     assertDenied(r, ['tool echo is blocked'], 'the previous policy still decides');
     const ready = await api(gw, '/ready');
@@ -373,6 +418,8 @@ describe('policy: embedded engine', needsGateway(), () => {
       const x = await call(gw, sess, 'tools/call', { name: 'echo', arguments: { text: 'ok again' } });
       return x.response?.result?.content?.[0]?.text === 'ok again';
     }, 'the fixed policy');
+    const rejectedSeq = (await auditEvents(gw, 'policy_reload_rejected'))[0].seq;
+    await auditEvents(gw, 'policy_reload', (items) => items.some((e) => e.detail.trigger === 'watch' && e.seq > rejectedSeq), 'the fixed policy reload');
   });
 });
 
@@ -398,6 +445,8 @@ describe('policy: SIGHUP and start-up', needsGateway(), () => {
         const r = await call(gw, sess, 'tools/call', { name: 'echo', arguments: { text: 'x' } });
         return r.response?.error?.code === -32004;
       }, 'the reload after SIGHUP');
+      const loads = await auditEvents(gw, 'policy_reload', (items) => items.some((e) => e.detail.trigger === 'sighup'));
+      assert.deepEqual(loads.map((e) => [e.detail.trigger, e.detail.generation]), [['start', 1], ['sighup', 2]]);
     } finally {
       await gw.stopAndCheck(assert);
     }

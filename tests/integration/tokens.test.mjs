@@ -851,6 +851,25 @@ describe('OAuth: allow-list, zero leeway, discovery, JWKS refetch', { ...needsGa
     }
   });
 
+  test('each key rotation is an audit event (key_rotation: the kids added and removed)', async () => {
+    const admin = await mint({ kid: 'rs256-3', extra: { sub: 'rotation-auditor', roles: ['admin'] } });
+    let items = [];
+    for (let i = 0; i < 50; i++) {
+      const res = await fetch(`${gw.url}/api/v1/audit?kind=key_rotation`, { headers: bearer(admin) });
+      assert.equal(res.status, 200, 'an admin reads the audit trail');
+      items = (await res.json()).items;
+      if (items.length >= 2) break;
+      await sleep(100);
+    }
+    // The start-up fetch and the refetches that found the same set are not rotations.
+    assert.deepEqual(items.map((e) => [e.detail.added, e.detail.removed]), [[['rs256-2'], []], [['rs256-3'], ['rs256-1']]], JSON.stringify(items));
+    for (const e of items) {
+      assert.equal(e.detail.issuer, js.issuer);
+      assert.equal(e.detail.jwks_uri, js.jwksUri);
+      assert.equal(e.subject, '');
+    }
+  });
+
   test('the gateway shut down cleanly', async () => {
     await gw.stopAndCheck(assert);
     gw = null;
