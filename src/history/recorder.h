@@ -11,8 +11,8 @@
 // database fails, batches are retried with backoff, in order; when the queue is full, Record()
 // returns false and the gateway refuses the call rather than lose its record.
 // Reads (Query*) run on reader threads of their own when the store allows concurrent reads
-// (PostgreSQL, with its read pool): a slow query never delays a write; with SQLite the writer runs
-// them between batches.
+// (PostgreSQL's read pool, SQLite's read-only WAL connections): a slow query never delays a
+// write; otherwise (an in-memory SQLite database) the writer runs them between batches.
 // Thread-safety: Record/Audit/Query*/Stop are called on the loop thread; callbacks run there.
 #pragma once
 

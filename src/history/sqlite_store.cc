@@ -4,7 +4,11 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
+#include <utility>
+#include <vector>
 
 #include "history/chain.h"
 #include "history/stores.h"
@@ -206,14 +210,18 @@ class SqliteStore : public Store {
   }
 
   Result<std::optional<UserRow>> FindUser(const std::string& subject) override {
+    auto reader = TakeReader();
+    if (!reader.ok()) return reader.error();
+    sqlite3* db = reader->get();
     auto st = Prepare(
         "SELECT subject, email, tenant, roles, groups, first_seen_us, last_seen_us FROM users "
-        "WHERE subject = ?");
+        "WHERE subject = ?",
+        db);
     if (!st.ok()) return st.error();
     BindText(st->get(), 1, subject);
     int rc = sqlite3_step(st->get());
     if (rc == SQLITE_DONE) return std::optional<UserRow>();
-    if (rc != SQLITE_ROW) return LastError("users");
+    if (rc != SQLITE_ROW) return LastError("users", db);
     UserRow r;
     int c = 0;
     for (std::string* f : {&r.subject, &r.email, &r.tenant, &r.roles, &r.groups}) {
@@ -256,6 +264,10 @@ class SqliteStore : public Store {
   }
 
   std::string Describe() const override { return "sqlite:" + path_; }
+  // Reads get connections of their own (WAL: readers never wait for the writer, nor the writer
+  // for them), except for an in-memory database, which only its own connection sees.
+  bool ConcurrentReads() const override { return !InMemory(); }
+  size_t ReadConnections() const override { return kReadConnections; }
   void SetBackground(bool background) override { background_ = background; }
 
  private:
@@ -268,18 +280,73 @@ class SqliteStore : public Store {
     }
     return {};
   }
-  Error LastError(const std::string& what) {
-    return MakeError("sqlite: " + what + ": " + sqlite3_errmsg(db_.get()));
+  Error LastError(const std::string& what, sqlite3* db = nullptr) {
+    return MakeError("sqlite: " + what + ": " + sqlite3_errmsg(db ? db : db_.get()));
   }
   Status Rollback(Error e) {
     static_cast<void>(Exec("ROLLBACK"));  // the original error is what matters
     return e;
   }
-  Result<Stmt> Prepare(const std::string& sql) {
+  Result<Stmt> Prepare(const std::string& sql, sqlite3* db = nullptr) {
     sqlite3_stmt* s = nullptr;
-    if (sqlite3_prepare_v2(db_.get(), sql.c_str(), -1, &s, nullptr) != SQLITE_OK)
-      return LastError("prepare");
+    if (sqlite3_prepare_v2(db ? db : db_.get(), sql.c_str(), -1, &s, nullptr) != SQLITE_OK)
+      return LastError("prepare", db);
     return Stmt(s);
+  }
+
+  bool InMemory() const { return path_.empty() || path_ == ":memory:" || path_[0] == ':'; }
+
+  // A read connection, back to the pool when the lease ends. At most kReadConnections exist (the
+  // in-memory case reads on the writer's own connection, which is then only used by one thread).
+  class Lease {
+   public:
+    Lease(SqliteStore* store, sqlite3* db) : store_(store), db_(db) {}
+    Lease(Lease&& o) noexcept : store_(o.store_), db_(std::exchange(o.db_, nullptr)) {}
+    Lease& operator=(Lease&&) = delete;
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease() {
+      if (db_ && store_) store_->GiveReader(db_);
+    }
+    sqlite3* get() const { return db_; }
+
+   private:
+    SqliteStore* store_;
+    sqlite3* db_;
+  };
+
+  Result<Lease> TakeReader() {
+    if (InMemory()) return Lease(nullptr, db_.get());
+    std::unique_lock<std::mutex> lock(readers_mu_);
+    readers_cv_.wait(lock, [&] { return !idle_.empty() || open_readers_ < kReadConnections; });
+    if (!idle_.empty()) {
+      sqlite3* db = idle_.back().release();
+      idle_.pop_back();
+      return Lease(this, db);
+    }
+    ++open_readers_;
+    lock.unlock();
+    sqlite3* db = nullptr;
+    int rc =
+        sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+      std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+      sqlite3_close_v2(db);
+      lock.lock();
+      --open_readers_;
+      readers_cv_.notify_one();
+      return MakeError("sqlite: cannot open a read connection: " + msg);
+    }
+    sqlite3_busy_timeout(db, 5000);
+    return Lease(this, db);
+  }
+
+  void GiveReader(sqlite3* db) {
+    {
+      std::lock_guard<std::mutex> lock(readers_mu_);
+      idle_.emplace_back(db);
+    }
+    readers_cv_.notify_one();
   }
 
   static void Filter(std::string& sql, std::vector<std::string>& texts, const char* clause,
@@ -363,7 +430,10 @@ class SqliteStore : public Store {
     if (q.from_us > 0) sql += std::string(" AND ") + ts_col + " >= ?";
     if (q.to_us > 0) sql += std::string(" AND ") + ts_col + " < ?";
     sql += " ORDER BY seq LIMIT ?";
-    auto st = Prepare(sql);
+    auto reader = TakeReader();
+    if (!reader.ok()) return reader.error();
+    sqlite3* db = reader->get();
+    auto st = Prepare(sql, db);
     if (!st.ok()) return st.error();
     int i = 1;
     sqlite3_bind_int64(st->get(), i++, q.after_seq);
@@ -374,7 +444,7 @@ class SqliteStore : public Store {
     std::vector<Row> out;
     int rc;
     while ((rc = sqlite3_step(st->get())) == SQLITE_ROW) out.push_back(read(st->get()));
-    if (rc != SQLITE_DONE) return LastError("query");
+    if (rc != SQLITE_DONE) return LastError("query", db);
     return out;
   }
 
@@ -395,16 +465,25 @@ class SqliteStore : public Store {
 
   template <class Row, class Read>
   Status Scan(const std::string& sql, Read read, const std::function<bool(const Row&)>& fn) {
-    auto st = Prepare(sql);
+    auto reader = TakeReader();
+    if (!reader.ok()) return reader.error();
+    sqlite3* db = reader->get();
+    auto st = Prepare(sql, db);
     if (!st.ok()) return st.error();
     int rc;
     while ((rc = sqlite3_step(st->get())) == SQLITE_ROW) {
       if (!fn(read(st->get()))) return {};
     }
-    if (rc != SQLITE_DONE) return LastError("scan");
+    if (rc != SQLITE_DONE) return LastError("scan", db);
     return {};
   }
 
+  static constexpr size_t kReadConnections = 2;
+  // The pool of read connections (see TakeReader).
+  std::mutex readers_mu_;
+  std::condition_variable readers_cv_;
+  std::vector<std::unique_ptr<sqlite3, DbDeleter>> idle_;
+  size_t open_readers_ = 0;
   std::unique_ptr<sqlite3, DbDeleter> db_;
   std::string path_;
   Stmt insert_call_, insert_audit_, upsert_user_, begin_, commit_, head_calls_, head_audit_;

@@ -595,6 +595,48 @@ TEST_P(StoreTest, ConcurrentWritersExtendOneChain) {
   EXPECT_EQ(report.rows, kWriters * kBatches * kBatchSize);
 }
 
+// Reads come from other threads (the recorder's readers) while the writer appends: both stores
+// allow it (SQLite: read connections of their own, WAL), and every read sees a whole prefix of
+// the chain, never a half-written batch.
+TEST_P(StoreTest, ReadsOnOtherThreadsRunAlongsideAppends) {
+  ASSERT_TRUE(store_->ConcurrentReads());
+  ASSERT_GE(store_->ReadConnections(), 2u);
+  constexpr int kBatches = 30, kBatchSize = 10;
+  std::atomic<bool> done{false};
+  std::atomic<int> failures{0}, reads{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 3; ++r) {  // one more than the pool: the third waits for a connection
+    readers.emplace_back([&] {
+      while (!done) {
+        Query all;
+        all.limit = 1000;
+        auto rows = store_->QueryToolCalls(all);
+        if (!rows.ok()) {
+          ++failures;
+          continue;
+        }
+        for (size_t i = 0; i < rows->size(); ++i) {
+          if ((*rows)[i].seq != static_cast<int64_t>(i) + 1) ++failures;
+        }
+        if (rows->size() % kBatchSize != 0) ++failures;  // a batch is seen whole or not at all
+        int64_t scanned = 0;
+        Status st = store_->ScanToolCalls([&](const ToolCallRow& row) {
+          if (row.seq != ++scanned) ++failures;
+          return true;
+        });
+        if (!st.ok()) ++failures;
+        ++reads;
+      }
+    });
+  }
+  for (int b = 0; b < kBatches; ++b) AppendCalls(b * kBatchSize, kBatchSize);
+  while (reads < 10) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  done = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(AllCalls().size(), static_cast<size_t>(kBatches * kBatchSize));
+}
+
 // Two processes starting at once both migrate; neither fails.
 TEST_P(StoreTest, ConcurrentMigrationsOfAFreshDatabaseBothSucceed) {
   store_.reset();
