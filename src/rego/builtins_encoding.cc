@@ -823,6 +823,12 @@ std::string GoJsonMarshal(const Value& v) {
   return out;
 }
 
+void AppendGoJsonQuoted(std::string& out, std::string_view s) { AppendGoJsonString(out, s); }
+
+void AppendGoJsonIndent(std::string& out, const Value& v, std::string_view indent, int depth) {
+  AppendGoJsonIndented(out, v, /*pretty=*/true, "", indent, depth);
+}
+
 void RegisterEncodingBuiltins(BuiltinRegistry& r) {
   r.Add("json.marshal", 1, JsonMarshal);
   r.Add("json.marshal_with_options", 2, JsonMarshalWithOptions);

@@ -125,5 +125,9 @@ inline size_t RuneCount(std::string_view s) {
 // JSON exactly as Go's encoding/json writes it (what OPA's json.marshal and io.jwt.encode_sign
 // produce): sorted keys, sets as arrays, HTML-safe escapes. Defined in builtins_encoding.cc.
 std::string GoJsonMarshal(const Value& v);
+// The same writer's pieces, for OPA's CLI output (`mcpgw policy eval`): a string quoted and
+// escaped as Go does, and json.MarshalIndent(v, "", indent) as if nested `depth` levels deep.
+void AppendGoJsonQuoted(std::string& out, std::string_view s);
+void AppendGoJsonIndent(std::string& out, const Value& v, std::string_view indent, int depth);
 
 }  // namespace mcpgw::rego

@@ -5,11 +5,11 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <map>
 #include <optional>
 #include <sstream>
 #include <string_view>
 
+#include "rego/builtins_util.h"
 #include "rego/engine.h"
 #include "rego/loader.h"
 #include "rego/value.h"
@@ -19,111 +19,9 @@ namespace {
 
 // ---- JSON output the way OPA's CLI (Go's encoding/json, two-space indent) writes it ----
 
-void AppendGoString(std::string& out, std::string_view s) {
-  static const char* kHex = "0123456789abcdef";
-  out.push_back('"');
-  for (size_t i = 0; i < s.size(); ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '<':
-      case '>':
-      case '&':  // Go escapes these for HTML safety
-        out += "\\u00";
-        out.push_back(kHex[c >> 4]);
-        out.push_back(kHex[c & 15]);
-        break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 15]);
-        } else if (c == 0xE2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
-                   (static_cast<unsigned char>(s[i + 2]) == 0xA8 ||
-                    static_cast<unsigned char>(s[i + 2]) == 0xA9)) {
-          out += static_cast<unsigned char>(s[i + 2]) == 0xA8 ? "\\u2028" : "\\u2029";
-          i += 2;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out.push_back('"');
-}
-
 void Indent(std::string& out, int depth) {
   out.push_back('\n');
   out.append(static_cast<size_t>(depth) * 2, ' ');
-}
-
-void AppendPretty(std::string& out, const Value& v, int depth) {
-  switch (v.kind()) {
-    case Kind::kString:
-      AppendGoString(out, v.str());
-      return;
-    case Kind::kArray:
-    case Kind::kSet: {
-      std::vector<const Value*> items;
-      if (v.is_array()) {
-        for (const auto& e : v.array()) items.push_back(&e);
-      } else {
-        for (const auto& e : v.set()) items.push_back(&e);
-      }
-      if (items.empty()) {
-        out += "[]";
-        return;
-      }
-      out.push_back('[');
-      for (size_t i = 0; i < items.size(); ++i) {
-        if (i > 0) out.push_back(',');
-        Indent(out, depth + 1);
-        AppendPretty(out, *items[i], depth + 1);
-      }
-      Indent(out, depth);
-      out.push_back(']');
-      return;
-    }
-    case Kind::kObject: {
-      if (v.object().empty()) {
-        out += "{}";
-        return;
-      }
-      // Go writes map keys sorted as strings; non-string keys become their JSON text.
-      std::map<std::string, const Value*> fields;
-      for (const auto& [k, e] : v.object())
-        fields.emplace(k.is_string() ? k.str() : k.ToJson(), &e);
-      out.push_back('{');
-      bool first = true;
-      for (const auto& [k, e] : fields) {
-        if (!first) out.push_back(',');
-        first = false;
-        Indent(out, depth + 1);
-        AppendGoString(out, k);
-        out += ": ";
-        AppendPretty(out, *e, depth + 1);
-      }
-      Indent(out, depth);
-      out.push_back('}');
-      return;
-    }
-    default:
-      out += v.ToJson();
-      return;
-  }
 }
 
 // A JSON document with fields in a fixed order (Go struct order), values pretty-printed.
@@ -142,13 +40,13 @@ class JsonWriter {
   }
   void Key(std::string_view k) {
     Separate();
-    AppendGoString(out_, k);
+    AppendGoJsonQuoted(out_, k);
     out_ += ": ";
     after_key_ = true;
   }
   void Val(const Value& v) {
     Separate();
-    AppendPretty(out_, v, static_cast<int>(first_.size()));
+    AppendGoJsonIndent(out_, v, "  ", static_cast<int>(first_.size()));
   }
   std::string Done() { return out_ + "\n"; }
 
