@@ -5,52 +5,20 @@
 #include <vector>
 
 #include "rego/builtins.h"
+#include "rego/builtins_test_util.h"
 #include "rego/value.h"
 
 namespace mcpgw::rego {
 namespace {
 
-// JSON with two extensions so tests can write any Rego value: {"$set": [...]} is a set and
-// {"$obj": [[key, value], ...]} an object with arbitrary keys.
-Value Convert(const Value& v) {
-  if (v.is_array()) {
-    Array out;
-    for (const auto& e : v.array()) out.push_back(Convert(e));
-    return Value::FromArray(std::move(out));
-  }
-  if (!v.is_object()) return v;
-  if (v.size() == 1 && v.Get("$set") != nullptr) {
-    Set out;
-    for (const auto& e : v.Get("$set")->array()) out.insert(Convert(e));
-    return Value::FromSet(std::move(out));
-  }
-  if (v.size() == 1 && v.Get("$obj") != nullptr) {
-    Object out;
-    for (const auto& kv : v.Get("$obj")->array()) {
-      out.insert_or_assign(Convert(kv.array()[0]), Convert(kv.array()[1]));
-    }
-    return Value::FromObject(std::move(out));
-  }
-  Object out;
-  for (const auto& [k, e] : v.object()) out.emplace(k, Convert(e));
-  return Value::FromObject(std::move(out));
-}
-
-Value V(std::string_view json) {
-  auto parsed = Value::ParseJson(json);
-  EXPECT_TRUE(parsed.ok()) << json;
-  return parsed.ok() ? Convert(*parsed) : Value();
-}
+using builtin_testing::Call;
+using builtin_testing::TestValue;
 
 // The result as Rego text, or "error(<code>): <message>".
 std::string Eval(std::string_view name, std::initializer_list<std::string_view> json_args) {
-  const Builtin* b = Builtins().Find(name);
-  if (b == nullptr) return "no built-in " + std::string(name);
   std::vector<Value> args;
-  for (auto j : json_args) args.push_back(V(j));
-  EXPECT_EQ(b->arity, static_cast<int>(args.size())) << name;
-  BuiltinContext ctx;
-  auto r = b->fn(ctx, args);
+  for (auto j : json_args) args.push_back(TestValue(j));
+  auto r = Call(name, std::move(args));
   if (!r) return "error(" + std::to_string(r.error().code) + "): " + r.error().message;
   return r->ToString();
 }

@@ -6,50 +6,14 @@
 #include <vector>
 
 #include "rego/builtins.h"
+#include "rego/builtins_test_util.h"
 #include "rego/value.h"
 
 namespace mcpgw::rego {
 namespace {
 
-// JSON with two extensions so tests can write any Rego value: {"$set": [...]} is a set and
-// {"$obj": [[key, value], ...]} an object with arbitrary keys.
-Value Convert(const Value& v) {
-  if (v.is_array()) {
-    Array out;
-    for (const auto& e : v.array()) out.push_back(Convert(e));
-    return Value::FromArray(std::move(out));
-  }
-  if (!v.is_object()) return v;
-  if (v.size() == 1 && v.Get("$set") != nullptr) {
-    Set out;
-    for (const auto& e : v.Get("$set")->array()) out.insert(Convert(e));
-    return Value::FromSet(std::move(out));
-  }
-  if (v.size() == 1 && v.Get("$obj") != nullptr) {
-    Object out;
-    for (const auto& kv : v.Get("$obj")->array()) {
-      out.insert_or_assign(Convert(kv.array()[0]), Convert(kv.array()[1]));
-    }
-    return Value::FromObject(std::move(out));
-  }
-  Object out;
-  for (const auto& [k, e] : v.object()) out.emplace(k, Convert(e));
-  return Value::FromObject(std::move(out));
-}
-
-Value V(std::string_view json) {
-  auto parsed = Value::ParseJson(json);
-  EXPECT_TRUE(parsed.ok()) << json;
-  return parsed.ok() ? Convert(*parsed) : Value();
-}
-
-Result<Value> Call(std::string_view name, std::vector<Value> args) {
-  const Builtin* b = Builtins().Find(name);
-  if (b == nullptr) return MakeError("no built-in " + std::string(name));
-  EXPECT_EQ(b->arity, static_cast<int>(args.size())) << name;
-  BuiltinContext ctx;
-  return b->fn(ctx, args);
-}
+using builtin_testing::Call;
+using builtin_testing::TestValue;
 
 // The result as Rego text, or "error(<code>): <message>".
 std::string Eval(std::string_view name, std::vector<Value> args) {
@@ -60,7 +24,7 @@ std::string Eval(std::string_view name, std::vector<Value> args) {
 
 std::string Eval(std::string_view name, std::initializer_list<std::string_view> json_args) {
   std::vector<Value> args;
-  for (auto j : json_args) args.push_back(V(j));
+  for (auto j : json_args) args.push_back(TestValue(j));
   return Eval(name, std::move(args));
 }
 
@@ -97,7 +61,8 @@ TEST(CoreBuiltins, PlusMinusMulAreExactOnIntegers) {
 TEST(CoreBuiltins, DecimalArithmeticMatchesOpa) {
   // OPA computes on decimal text with a 64-bit mantissa: 0.1 + 0.2 is exactly 0.3.
   EXPECT_EQ(Eval("plus", {"0.1", "0.2"}), "0.3");
-  EXPECT_EQ(Eval("equal", {V("0.3"), *Call("plus", {V("0.1"), V("0.2")})}), "true");
+  EXPECT_EQ(Eval("equal", {TestValue("0.3"), *Call("plus", {TestValue("0.1"), TestValue("0.2")})}),
+            "true");
   EXPECT_EQ(Eval("mul", {"0.1", "3"}), "0.3");
   EXPECT_EQ(Eval("minus", {"0.3", "0.1"}), "0.2");
   EXPECT_EQ(Eval("plus", {"1.5", "1.5"}), "3");

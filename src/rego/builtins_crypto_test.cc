@@ -5,9 +5,12 @@
 #include <vector>
 
 #include "rego/builtins.h"
+#include "rego/builtins_test_util.h"
 
 namespace mcpgw::rego {
 namespace {
+
+using builtin_testing::Call;
 
 // Tokens and keys from OPA's conformance suite (RFC 7515 examples and OPA's own test vectors).
 constexpr std::string_view kRs256Token =
@@ -101,14 +104,6 @@ constexpr std::string_view kEdJwk =
     R"("d":"9XI34uQzYUJfWhDZf_0nYsLMBRVu8a6dFsy60P8uugk"})";
 constexpr std::string_view kHmacJwk =
     R"({"kty":"oct","k":"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow"})";
-
-Result<Value> Call(std::string_view name, std::vector<Value> args, int64_t now = 0) {
-  const Builtin* b = Builtins().Find(name);
-  if (b == nullptr) return MakeError("no such built-in " + std::string(name));
-  BuiltinContext ctx;
-  ctx.now_ns = now;
-  return b->fn(ctx, args);
-}
 
 Value S(std::string_view s) { return Value::String(std::string(s)); }
 Value Obj(std::string_view json) { return *Value::ParseJson(json); }

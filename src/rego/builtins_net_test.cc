@@ -4,16 +4,12 @@
 #include <vector>
 
 #include "rego/builtins.h"
+#include "rego/builtins_test_util.h"
 
 namespace mcpgw::rego {
 namespace {
 
-Result<Value> Call(std::string_view name, std::vector<Value> args) {
-  const Builtin* b = Builtins().Find(name);
-  if (b == nullptr) return MakeError("no such built-in " + std::string(name));
-  BuiltinContext ctx;
-  return b->fn(ctx, args);
-}
+using builtin_testing::Call;
 
 Value S(std::string s) { return Value::String(std::move(s)); }
 Value Strs(const std::vector<std::string>& v) {
