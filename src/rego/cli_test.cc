@@ -1,39 +1,21 @@
 #include "rego/cli.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
-#include <fstream>
 #include <sstream>
 
+#include "common/temp_dir.h"
 #include "rego/value.h"
 
 namespace mcpgw::rego {
 namespace {
 
-namespace fs = std::filesystem;
-
 class PolicyCliTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "rego_cli_XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    root_ = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(root_, ec);
-  }
   std::string Write(const std::string& rel, const std::string& text) {
-    fs::path p = root_ / rel;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << text;
-    return p.string();
+    return dir_.Write(rel, text);
   }
-  std::string Path(const std::string& rel = "") const {
-    return rel.empty() ? root_.string() : (root_ / rel).string();
-  }
+  std::string Path(const std::string& rel = "") const { return dir_.Path(rel); }
 
   int Test(std::vector<std::string> paths, bool verbose = false) {
     out_.str("");
@@ -65,7 +47,7 @@ class PolicyCliTest : public ::testing::Test {
     return v.ok() ? *v : Value();
   }
 
-  fs::path root_;
+  TempDir dir_{"rego_cli_"};
   std::ostringstream out_;
   std::ostringstream err_;
 };

@@ -1,10 +1,10 @@
 #include "rego/loader.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
+
+#include "common/temp_dir.h"
 
 namespace mcpgw::rego {
 namespace {
@@ -13,31 +13,17 @@ namespace fs = std::filesystem;
 
 class LoaderTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "rego_loader_XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    root_ = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(root_, ec);
-  }
   std::string Write(const std::string& rel, const std::string& text) {
-    fs::path p = root_ / rel;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << text;
-    return p.string();
+    return dir_.Write(rel, text);
   }
-  std::string Path(const std::string& rel = "") const {
-    return rel.empty() ? root_.string() : (root_ / rel).string();
-  }
+  std::string Path(const std::string& rel = "") const { return dir_.Path(rel); }
   static Value Json(const std::string& text) {
     auto v = Value::ParseJson(text);
     EXPECT_TRUE(v.ok()) << text;
     return v.ok() ? *v : Value();
   }
 
-  fs::path root_;
+  TempDir dir_{"rego_loader_"};
 };
 
 TEST_F(LoaderTest, RegoFilesBecomeModulesInNameOrder) {
@@ -219,7 +205,7 @@ TEST_F(LoaderTest, DirectoryWithDotsInItsNameIsOneKey) {
 TEST_F(LoaderTest, SymlinkLoopDoesNotHang) {
   Write("a/p.rego", "package p\n");
   std::error_code ec;
-  fs::create_directory_symlink(root_ / "a", root_ / "a" / "loop", ec);
+  fs::create_directory_symlink(fs::path(Path("a")), fs::path(Path("a/loop")), ec);
   if (ec) GTEST_SKIP() << "cannot create symlinks here";
   auto r = LoadPaths({Path()});
   ASSERT_TRUE(r.ok()) << r.error().message;
