@@ -294,7 +294,7 @@ class SqliteStore : public Store {
     return Stmt(s);
   }
 
-  bool InMemory() const { return path_.empty() || path_ == ":memory:" || path_[0] == ':'; }
+  bool InMemory() const { return path_.empty() || path_ == ":memory:"; }
 
   // A read connection, back to the pool when the lease ends. At most kReadConnections exist (the
   // in-memory case reads on the writer's own connection, which is then only used by one thread).

@@ -43,27 +43,23 @@ class EmbeddedDecider : public Decider {
     }
     auto results = policy->EvalPathBatch(decision_path_, inputs, kListVarying, {});
     size_t failed = 0;
-    std::string first_error;
+    std::optional<Undecided> first;
     for (size_t i = 0; i < out.size(); ++i) {
       out[i].decision_id = id;
-      const auto& r = results[i];
-      if (r.ok() && r->has_value() && (*r)->is_bool()) {
-        out[i].allow = (*r)->as_bool();
+      if (auto failure = Failure(results[i])) {
+        Deny(out[i], id);
+        if (failed++ == 0) first = std::move(failure);
         continue;
       }
-      Deny(out[i], id);
-      if (failed++ == 0) {
-        first_error = !r.ok()           ? r.error().message
-                      : !r->has_value() ? "the decision is undefined"
-                                        : "the decision is not a boolean: " + (*r)->ToString();
-      }
+      out[i].allow = (*results[i])->as_bool();
     }
-    if (failed > 0) {  // one line per list, not one per item
+    if (first) {  // one line per list (the first item's failure), not one per item
       log::Error("policy decision failed; list items denied",
                  {{"decision_id", id},
                   {"decision_path", decision_path_text_},
                   {"denied_items", std::to_string(failed)},
-                  {"error", first_error}});
+                  {"reason", first->why},
+                  {"error", first->detail}});
     }
     done(std::move(out));
   }
@@ -104,9 +100,7 @@ class EmbeddedDecider : public Decider {
     Decision d;
     d.decision_id = NewDecisionId();
     auto deny_error = [&](std::string_view why, std::string_view detail) {
-      d.allow = false;
-      d.error = true;
-      d.reasons = {kUnavailableReason};
+      Deny(d, d.decision_id);
       log::Error("policy decision failed; denied", {{"decision_id", d.decision_id},
                                                     {"decision_path", decision_path_text_},
                                                     {"reason", why},
@@ -119,19 +113,11 @@ class EmbeddedDecider : public Decider {
     }
     rego::EvalOptions opts;
     auto r = policy->EvalPath(decision_path_, &input, opts);
-    if (!r.ok()) {
-      deny_error("evaluation error", r.error().message);
-      return d;
-    }
-    if (!r->has_value()) {
-      deny_error("the decision is undefined", "");
+    if (auto failure = Failure(r)) {
+      deny_error(failure->why, failure->detail);
       return d;
     }
     const rego::Value& v = **r;
-    if (!v.is_bool()) {
-      deny_error("the decision is not a boolean", v.ToString());
-      return d;
-    }
     d.allow = v.as_bool();
     if (d.allow) return d;
     auto reasons = policy->EvalPath(reasons_path_, &input, opts);
@@ -142,6 +128,18 @@ class EmbeddedDecider : public Decider {
                 {{"decision_id", d.decision_id}, {"error", reasons.error().message}});
     }
     return d;
+  }
+
+  // Why an evaluation of the decision does not decide (fail closed), or nullopt for a boolean.
+  struct Undecided {
+    std::string why;
+    std::string detail;
+  };
+  static std::optional<Undecided> Failure(const Result<std::optional<rego::Value>>& r) {
+    if (!r.ok()) return Undecided{"evaluation error", r.error().message};
+    if (!r->has_value()) return Undecided{"the decision is undefined", ""};
+    if (!(*r)->is_bool()) return Undecided{"the decision is not a boolean", (*r)->ToString()};
+    return std::nullopt;
   }
 
   static void Deny(Decision& d, const std::string& id) {
