@@ -353,9 +353,10 @@ void ParseAuth(const YAML::Node& n, AuthConfig* a) {
 
 void ParseHistory(const YAML::Node& n, HistoryConfig* h) {
   if (!n.IsMap()) Fail(n, "'history' must be a mapping");
-  CheckKeys(
-      n, {"enabled", "dsn", "durability", "max_queue", "redact_keys", "sensitive_tools", "spool"},
-      "history");
+  CheckKeys(n,
+            {"enabled", "dsn", "durability", "max_queue", "redact_keys", "sensitive_tools", "spool",
+             "sync_busy_poll_us"},
+            "history");
   if (n["spool"]) h->spool = Scalar(n["spool"], "spool");
   if (n["enabled"]) h->enabled = Bool(n["enabled"], "enabled");
   if (n["dsn"]) h->dsn = Scalar(n["dsn"], "dsn");
@@ -366,6 +367,8 @@ void ParseHistory(const YAML::Node& n, HistoryConfig* h) {
     h->sync = d == "sync";
   }
   if (n["max_queue"]) h->max_queue = Int(n["max_queue"], "max_queue", 100, 100000000);
+  if (n["sync_busy_poll_us"])
+    h->sync_busy_poll_us = Int(n["sync_busy_poll_us"], "sync_busy_poll_us", 0, 100000);
   if (n["redact_keys"]) h->redact_keys = StringList(n["redact_keys"], "redact_keys");
   if (n["sensitive_tools"])
     h->sensitive_tools = StringList(n["sensitive_tools"], "sensitive_tools");

@@ -82,6 +82,9 @@ struct HistoryConfig {
   std::string dsn = "sqlite:///data/history.db";  // HISTORY_DB_DSN
   bool sync = true;            // durability: sync (answer after the row is written) | async
   int64_t max_queue = 100000;  // rows waiting; beyond it new calls are refused
+  // sync: how long the loop polls for a commit before it sleeps (0: sleeps at once); see
+  // history::RecorderOptions::sync_busy_poll.
+  int64_t sync_busy_poll_us = 200;
   std::string
       spool;  // spool file for database outages; "" = <sqlite file>.spool or data/history.spool
   std::vector<std::string> redact_keys;  // extra key names to redact (the defaults always apply)

@@ -44,6 +44,10 @@ servers:
   EXPECT_EQ(cfg->servers[1].transport, Transport::kHttp);
   EXPECT_EQ(cfg->servers[1].tools_deny, std::vector<std::string>{"dangerous"});
   EXPECT_EQ(cfg->tool_prefix, PrefixMode::kOnConflict);
+  EXPECT_EQ(cfg->history.sync_busy_poll_us, 200);
+  auto no_poll = LoadString("history: {sync_busy_poll_us: 0}\n", "gw.yaml", FakeEnv());
+  ASSERT_TRUE(no_poll.ok()) << no_poll.error().message;
+  EXPECT_EQ(no_poll->history.sync_busy_poll_us, 0);
 }
 
 TEST(Config, EnvironmentOverridesTheFile) {
@@ -117,6 +121,8 @@ TEST(Config, BrokenConfigsNameFileLineAndProblem) {
       {"tool_prefix: sometimes\n", "always, never or on-conflict", 1},
       {"servers:\n  - name: a\n    transport: sse\n    url: http://x/sse\n", "legacy SSE", 3},
       {"servers: {}\n", "", 0},  // empty VS Code map: fine, no servers
+      {"history:\n  sync_busy_poll_us: -1\n", "sync_busy_poll_us", 2},
+      {"history:\n  sync_busy_poll_us: 1000000\n", "sync_busy_poll_us", 2},
   };
   for (const auto& c : cases) {
     auto cfg = LoadString(c.yaml, "bad.yaml", FakeEnv());

@@ -180,6 +180,7 @@ class GatewayImpl : public Gateway {
       ro.dsn = cfg_.history.dsn;
       ro.durability = cfg_.history.sync ? history::Durability::kSync : history::Durability::kAsync;
       ro.max_queue = static_cast<size_t>(cfg_.history.max_queue);
+      ro.sync_busy_poll = std::chrono::microseconds(cfg_.history.sync_busy_poll_us);
       ro.spool_path = cfg_.history.spool;
       for (const auto& k : cfg_.history.redact_keys) ro.redact.keys.push_back(k);
       if (ro.spool_path.empty()) {

@@ -65,7 +65,11 @@ class RecorderImpl : public Recorder {
       wake = WakeWriter();
     }
     if (wake) cv_.notify_one();
-    if (early) answer_now();
+    if (early) {
+      answer_now();
+    } else if (opts_.sync_busy_poll.count() > 0) {
+      loop_.BusyPollFor(opts_.sync_busy_poll);  // the commit is due in tens of microseconds
+    }
     return true;
   }
 

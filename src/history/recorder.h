@@ -48,6 +48,10 @@ struct RecorderOptions {
   // kAsync: how long rows may wait for the writer (the longest an answered call stays at risk,
   // unless the database is slow or down); kSync rows never wait for a timer.
   std::chrono::milliseconds async_flush_interval{5};
+  // kSync: how long the loop polls for the commit before it sleeps (io::Loop::BusyPollFor). A
+  // commit takes tens of microseconds; waking a sleeping loop costs as much again on a VM.
+  // Zero: the loop sleeps at once.
+  std::chrono::microseconds sync_busy_poll{200};
   // While the database is down, rows are appended here (JSON lines) and the calls are answered;
   // they are replayed in order when it is back. Empty: no spool (rows wait in the queue).
   std::string spool_path;

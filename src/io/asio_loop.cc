@@ -159,11 +159,22 @@ class AsioLoop : public Loop {
     ctx_.restart();  // a loop that was stopped before runs again (asio needs this after stop())
     auto guard = asio::make_work_guard(ctx_);
     work_ = &guard;
-    ctx_.run();
+    // ctx_.run(), except that while a busy-poll hint holds (BusyPollFor) an idle loop polls.
+    while (!ctx_.stopped()) {
+      if (spin_until_ > std::chrono::steady_clock::now()) {
+        if (ctx_.poll() == 0) continue;
+      } else {
+        ctx_.run_one();
+      }
+    }
     work_ = nullptr;
   }
 
   void Stop() override { ctx_.stop(); }
+
+  void BusyPollFor(std::chrono::microseconds d) override {
+    spin_until_ = std::max(spin_until_, std::chrono::steady_clock::now() + d);
+  }
 
   asio::io_context& ctx() { return ctx_; }
 
@@ -185,6 +196,7 @@ class AsioLoop : public Loop {
   std::unordered_map<TimerId, std::unique_ptr<asio::steady_timer>> timers_;
   TimerId next_timer_ = 0;
   void* work_ = nullptr;
+  std::chrono::steady_clock::time_point spin_until_{};
 };
 
 }  // namespace

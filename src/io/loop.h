@@ -44,6 +44,12 @@ class Loop {
   // Runs fn on the loop thread whenever `signo` arrives (SIGTERM, SIGINT, SIGHUP, SIGCHLD).
   virtual void OnSignal(int signo, std::function<void()> fn) = 0;
 
+  // A hint that another thread will Post() to the loop within `d` (a history commit the response
+  // waits for): until then, when it has nothing to do, the loop polls for work instead of
+  // sleeping in the kernel, so that the answer is picked up without a wake-up. Costs the loop's
+  // CPU while it polls; a later hint extends an earlier one.
+  virtual void BusyPollFor(std::chrono::microseconds d) = 0;
+
   // Runs until Stop(). May be called again after it returned (tests and tools run it in steps).
   virtual void Run() = 0;
   virtual void Stop() = 0;
