@@ -921,6 +921,14 @@ class GatewayImpl : public Gateway {
     const json::object* params = msg.params() ? msg.params()->if_object() : nullptr;
     static const json::object kEmpty;
     const json::object& p = params ? *params : kEmpty;
+    // A call (tools/call, prompts/get, resources/*, completion/complete) that cannot be
+    // forwarded, an unknown tool say: refused like a denied one, with its history row.
+    auto refuse = [&](int code, const std::string& text, std::string server = "",
+                      std::string target = "") {
+      auto call = MakePending(std::move(msg), std::move(server), p, std::move(target),
+                              std::move(request_id));
+      Refuse(s, stream_id, *call, code, text, nullptr);
+    };
 
     if (m == "ping") return reply(json::object());
     if (m == "tools/list") return ListFiltered(s, stream_id, msg, "tools", catalog_.tools());
@@ -957,7 +965,7 @@ class GatewayImpl : public Gateway {
     if (m == "tools/call") {
       std::string name(json::FindString(p, "name"));
       const Target* t = catalog_.FindTool(name);
-      if (!t) return fail(jsonrpc::kInvalidParams, "Unknown tool: " + name);
+      if (!t) return refuse(jsonrpc::kInvalidParams, "Unknown tool: " + name, "", name);
       policy::Resource res = ToolResource(name, *t);
       json::object fwd = p;
       fwd["name"] = t->name;
@@ -973,7 +981,7 @@ class GatewayImpl : public Gateway {
     if (m == "prompts/get") {
       std::string name(json::FindString(p, "name"));
       const Target* t = catalog_.FindPrompt(name);
-      if (!t) return fail(jsonrpc::kInvalidParams, "Unknown prompt: " + name);
+      if (!t) return refuse(jsonrpc::kInvalidParams, "Unknown prompt: " + name, "", name);
       policy::Resource res = PromptResource(name, *t);
       json::object fwd = p;
       fwd["name"] = t->name;
@@ -983,9 +991,11 @@ class GatewayImpl : public Gateway {
     }
     if (m == "resources/read" || m == "resources/subscribe" || m == "resources/unsubscribe") {
       std::string uri(json::FindString(p, "uri"));
-      if (uri.empty()) return fail(jsonrpc::kInvalidParams, "Invalid params: uri is required");
+      if (uri.empty()) return refuse(jsonrpc::kInvalidParams, "Invalid params: uri is required");
       std::string server = ServerForUri(uri);
-      if (server.empty()) return fail(jsonrpc::kResourceNotFound, "Resource not found: " + uri);
+      if (server.empty()) {
+        return refuse(jsonrpc::kResourceNotFound, "Resource not found: " + uri, "", uri);
+      }
       if (m == "resources/unsubscribe") {
         s.subscriptions.erase(uri);
         Unsubscribe(uri, s.id);
@@ -996,10 +1006,12 @@ class GatewayImpl : public Gateway {
       if (m == "resources/subscribe") {
         return Authorize(
             s, stream_id, std::move(call), "/resources/subscribe", res,
-            [this](Session& s, uint64_t stream_id, PendingCall& c, const policy::Decision*) {
+            [this](Session& s, uint64_t stream_id, PendingCall& c, const policy::Decision* d) {
               Subscribe(c.target, s, c.server);
-              Emit(s, stream_id, jsonrpc::MakeResult(c.msg.id(), json::object()), true);
-              FinishRequestOnStream(s, stream_id);
+              std::string out = jsonrpc::MakeResult(c.msg.id(), json::object());
+              std::string request_id =
+                  c.request_id.empty() ? "r" + std::to_string(++request_counter_) : c.request_id;
+              AnswerRecorded(s, stream_id, c, std::move(out), "ok", 0, d, request_id);
             });
       }
       return Authorize(s, stream_id, std::move(call), "/resources/read", res, forward);
@@ -1008,13 +1020,13 @@ class GatewayImpl : public Gateway {
     // resources/read on the referenced prompt or URI).
     if (m == "completion/complete") {
       const json::object* ref = json::FindObject(p, "ref");
-      if (!ref) return fail(jsonrpc::kInvalidParams, "Invalid params: ref is required");
+      if (!ref) return refuse(jsonrpc::kInvalidParams, "Invalid params: ref is required");
       std::string_view type = json::FindString(*ref, "type");
       json::object fwd = p;
       if (type == "ref/prompt") {
         std::string name(json::FindString(*ref, "name"));
         const Target* t = catalog_.FindPrompt(name);
-        if (!t) return fail(jsonrpc::kInvalidParams, "Unknown prompt: " + name);
+        if (!t) return refuse(jsonrpc::kInvalidParams, "Unknown prompt: " + name, "", name);
         json::object r = *ref;
         r["name"] = t->name;
         fwd["ref"] = std::move(r);
@@ -1026,12 +1038,13 @@ class GatewayImpl : public Gateway {
       if (type == "ref/resource") {
         std::string uri(json::FindString(*ref, "uri"));
         std::string server = ServerForUri(uri);
-        if (server.empty()) return fail(jsonrpc::kResourceNotFound, "Resource not found");
+        if (server.empty())
+          return refuse(jsonrpc::kResourceNotFound, "Resource not found", "", uri);
         policy::Resource res = UriResource(server, uri);
         auto call = MakePending(std::move(msg), server, std::move(fwd), uri, std::move(request_id));
         return Authorize(s, stream_id, std::move(call), "/resources/read", res, forward);
       }
-      return fail(jsonrpc::kInvalidParams, "Invalid params: unknown ref type");
+      return refuse(jsonrpc::kInvalidParams, "Invalid params: unknown ref type");
     }
     if (m == "initialize")
       return fail(jsonrpc::kInvalidRequest, "Invalid Request: session already initialized");
@@ -1260,6 +1273,14 @@ class GatewayImpl : public Gateway {
       detail["remote"] = current_remote_ip_;
       Audit("policy_deny", s.subject, request_id, detail);
     }
+    AnswerRecorded(s, stream_id, c, std::move(out), d ? "denied" : "error", code, d, request_id);
+  }
+
+  // Sends the answer to a call that the gateway answers itself (refused, denied, or a
+  // subscription) once its history row is recorded (sync durability: committed).
+  void AnswerRecorded(Session& s, uint64_t stream_id, PendingCall& c, std::string out,
+                      std::string_view outcome, int64_t code, const policy::Decision* d,
+                      const std::string& request_id) {
     auto deliver = [this, sid = s.id, stream_id, out = std::move(out)] {
       Session* session = sessions_.Find(sid);
       if (!session) return;
@@ -1279,11 +1300,11 @@ class GatewayImpl : public Gateway {
     f.action = c.action;
     f.args = ArgsFor(c.target, c.params);
     if (d) {
-      f.decision = "deny";
+      f.decision = d->allow ? "allow" : "deny";
       f.decision_id = d->decision_id;
     }
-    history::ToolCallRow row = MakeRow(f, d ? "denied" : "error", code, 0);
-    if (d) row.decision_reasons = json::Serialize(JsonStrings(d->reasons));
+    history::ToolCallRow row = MakeRow(f, outcome, code, 0);
+    if (d && !d->allow) row.decision_reasons = json::Serialize(JsonStrings(d->reasons));
     auto copy = deliver;
     if (!recorder_->Record(std::move(row), std::move(f.args), std::move(deliver))) copy();
   }

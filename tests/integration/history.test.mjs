@@ -283,6 +283,10 @@ describe('history with OAuth (alice = user, bob = admin, carol = user of another
     const bobCall = await callTool(gw, bob, 'echo', { text: 'from bob' }, { requestId: 'h1-bob' });
     assert.equal(bobCall.response?.result?.content?.[0]?.text, 'from bob', bobCall.text);
 
+    // A call the gateway refuses before any upstream sees it: a tool that does not exist.
+    const unknown = await callTool(gw, alice, 'no_such_tool', { text: 'probe' }, { requestId: 'h1-unknown' });
+    assert.equal(unknown.response?.error?.code, -32602, `unknown tool: ${unknown.text}`);
+
     const cr = await callTool(gw, alice, 'crash', {}, { requestId: 'h1-crash' });
     assert.equal(cr.response?.error?.code, -32000, `crash: ${cr.text}`);
 
@@ -337,6 +341,14 @@ describe('history with OAuth (alice = user, bob = admin, carol = user of another
     assert.equal(crash.rpc_error_code, -32000);
     assert.equal(crash.is_error, false);
     assert.equal(crash.target, 'crash');
+
+    const unk = oneRow(items, 'h1-unknown');
+    assert.equal(unk.outcome, 'error');
+    assert.equal(unk.rpc_error_code, -32602);
+    assert.equal(unk.method, 'tools/call');
+    assert.equal(unk.target, 'no_such_tool');
+    assert.equal(unk.server, '', 'no server has the tool');
+    assert.deepEqual(unk.arguments, { text: 'probe' });
 
     // Rows are in seq order, and alice's own page has none of bob's.
     assert.equal(byRequestId(items, 'h1-bob').length, 0, 'alice sees none of bob\'s calls');

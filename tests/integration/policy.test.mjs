@@ -275,6 +275,17 @@ describe('policy: embedded engine', needsGateway(), () => {
     const uri = 'demo://resource/static/document/instructions.md';
     assertDenied(await call(gw, sess, 'resources/read', { uri }), ['resource secret'], 'resources/read');
     assertDenied(await call(gw, sess, 'resources/subscribe', { uri }), ['resource secret'], 'resources/subscribe');
+    // An allowed subscription is answered by the gateway and recorded like a forwarded call.
+    const listed = (await call(gw, sess, 'resources/list', {})).response.result.resources.map((x) => x.uri);
+    const open = listed.find((u) => !u.includes('instructions.md'));
+    const sub = await call(gw, sess, 'resources/subscribe', { uri: open }, 'pol-sub');
+    assert.deepEqual(sub.response?.result, {}, sub.text.slice(0, 400));
+    const subRow = await historyRow(gw, 'pol-sub');
+    assert.equal(subRow.method, 'resources/subscribe');
+    assert.equal(subRow.target, open);
+    assert.equal(subRow.decision, 'allow');
+    assert.equal(subRow.outcome, 'ok');
+    assert.match(subRow.decision_id, /^[0-9a-f]{32}$/);
     // Completions are decided like using what they complete.
     const completePrompt = await call(gw, sess, 'completion/complete', {
       ref: { type: 'ref/prompt', name: 'args-prompt' },
