@@ -131,15 +131,21 @@ class Evaluator {
   // Starts the next evaluation of a batch: a new input, and the documents of the nodes `stale`
   // forgotten (those that read what changed); every other document computed so far is kept.
   // Only between evaluations, and only when the last one ended without an error.
-  void NextInput(const Value& input, std::span<const size_t> stale) {
+  void NextInput(const Value& input) {
     SetInput(input, true);
     Cache& cache = caches_.front();
-    for (size_t id : stale) {
-      if (cache.done[id]) {
-        cache.done[id] = 0;
-        cache.docs[id].reset();
-      }
+    for (size_t id : computed_stale_) {
+      cache.done[id] = 0;
+      cache.docs[id].reset();
     }
+    computed_stale_.clear();
+  }
+
+  // Marks the nodes whose documents NextInput forgets (they read what changes between inputs);
+  // the evaluator then remembers which of them it computed, so that only those are forgotten.
+  void SetStale(std::span<const size_t> stale) {
+    stale_.assign(static_cast<size_t>(policy_.node_count), 0);
+    for (size_t id : stale) stale_[id] = 1;
   }
 
   // Runs a compiled query; calls `on_result` per solution.
@@ -159,30 +165,42 @@ class Evaluator {
     return !error_;
   }
 
-  // The document at data.<path>.
-  std::optional<Value> EvalPath(std::span<const std::string> path) {
-    const Node* node = &policy_.root;
-    const Value* base = &policy_.data;
-    size_t i = 0;
-    while (i < path.size() && !node->HasRules()) {
-      auto it = node->children.find(std::string_view(path[i]));
-      if (it == node->children.end()) {
-        node = nullptr;
-        base = base ? base->Get(std::string_view(path[i])) : nullptr;
-        ++i;
+  // Where data.<path> is: the deepest rule-tree node on the path (or none), the base data there,
+  // and how many keys of the path that took. The same for every input.
+  struct ResolvedPath {
+    const Node* node = nullptr;
+    const Value* base = nullptr;
+    size_t used = 0;
+  };
+  ResolvedPath Resolve(std::span<const std::string> path) const {
+    ResolvedPath r{&policy_.root, &policy_.data, 0};
+    while (r.used < path.size() && !r.node->HasRules()) {
+      auto it = r.node->children.find(std::string_view(path[r.used]));
+      if (it == r.node->children.end()) {
+        r.base = r.base ? r.base->Get(std::string_view(path[r.used])) : nullptr;
+        r.node = nullptr;
+        ++r.used;
         break;
       }
-      node = it->second.get();
-      base = node->base;
-      ++i;
+      r.node = it->second.get();
+      r.base = r.node->base;
+      ++r.used;
     }
+    return r;
+  }
+
+  // The document at data.<path>.
+  std::optional<Value> EvalPath(std::span<const std::string> path) {
+    return EvalPath(path, Resolve(path));
+  }
+  std::optional<Value> EvalPath(std::span<const std::string> path, const ResolvedPath& at) {
     std::optional<Value> doc;
-    if (node) {
-      if (const Value* d = NodeDocument(node, base)) doc = *d;
-    } else if (base) {
-      doc = *base;
+    if (at.node) {
+      if (const Value* d = NodeDocument(at.node, at.base)) doc = *d;
+    } else if (at.base) {
+      doc = *at.base;
     }
-    for (; doc && i < path.size(); ++i) {
+    for (size_t i = at.used; doc && i < path.size(); ++i) {
       const Value* child = doc->Get(std::string_view(path[i]));
       if (!child) return std::nullopt;
       doc = Value(*child);
@@ -783,6 +801,7 @@ class Evaluator {
     Cache& cache = caches_.back();
     cache.docs[id] = std::move(doc);
     cache.done[id] = 1;
+    if (!stale_.empty() && stale_[id] && caches_.size() == 1) computed_stale_.push_back(id);
     return cache.docs[id] ? &*cache.docs[id] : nullptr;
   }
 
@@ -1410,6 +1429,8 @@ class Evaluator {
   };
   std::unordered_map<const Array*, MemberIndex> member_index_;
   std::vector<uint8_t> in_progress_;
+  std::vector<uint8_t> stale_;          // batch: nodes NextInput forgets (empty: not a batch)
+  std::vector<size_t> computed_stale_;  // batch: stale nodes computed for the current input
 
   // The per-node arrays of an evaluation, kept per thread between evaluations so that a
   // decision does not allocate and zero them afresh (they are cleared on return).
@@ -1472,17 +1493,32 @@ class Evaluator {
 };
 
 // True when a and b are objects equal in every top-level key except those named in `varying`.
+// Inputs of a batch are usually copies of one object with the varying keys replaced, so their
+// other members share their storage: those are matched without comparing contents, and only
+// keys whose values differ are looked up in `varying`.
 bool SameExcept(const Value& a, const Value& b, std::span<const std::string> varying) {
   if (!a.is_object() || !b.is_object()) return false;
-  auto skip = [&](const Object& o, Object::const_iterator it) {
-    while (it != o.end() && it->first.is_string() &&
-           std::find(varying.begin(), varying.end(), it->first.str()) != varying.end()) {
-      ++it;
-    }
-    return it;
+  auto is_varying = [&](const Value& key) {
+    return key.is_string() && std::find(varying.begin(), varying.end(), key.str()) != varying.end();
   };
   const Object& x = a.object();
   const Object& y = b.object();
+  if (x.size() == y.size()) {
+    bool same_keys = true;
+    for (auto i = x.begin(), j = y.begin(); i != x.end(); ++i, ++j) {
+      if (!i->first.SharesWith(j->first) && !(i->first == j->first)) {
+        same_keys = false;
+        break;
+      }
+      if (i->second.SharesWith(j->second) || is_varying(i->first)) continue;
+      if (!(i->second == j->second)) return false;
+    }
+    if (same_keys) return true;
+  }
+  auto skip = [&](const Object& o, Object::const_iterator it) {
+    while (it != o.end() && is_varying(it->first)) ++it;
+    return it;
+  };
   auto i = skip(x, x.begin());
   auto j = skip(y, y.begin());
   while (i != x.end() && j != y.end()) {
@@ -1530,15 +1566,18 @@ class PolicyImpl : public Policy {
       if (reads) stale.push_back(static_cast<size_t>(n->id));
     }
     std::optional<Evaluator> ev;
+    std::optional<Evaluator::ResolvedPath> at;
     const Value* first = nullptr;  // the input the kept documents were computed with
     for (const Value& in : inputs) {
       if (ev && SameExcept(*first, in, varying)) {
-        ev->NextInput(in, stale);
+        ev->NextInput(in);
       } else {
         ev.emplace(*c_, &in, options);
+        ev->SetStale(stale);
         first = &in;
       }
-      auto v = ev->EvalPath(path);
+      if (!at) at = ev->Resolve(path);
+      auto v = ev->EvalPath(path, *at);
       if (ev->error()) {
         out.emplace_back(*ev->error());
         ev.reset();  // documents computed before the error are not trusted for the next input

@@ -71,6 +71,24 @@ class BatchTest : public ::testing::Test {
     ASSERT_TRUE(p.ok()) << p.error().message;
     policy_ = *p;
   }
+  // Each rule's batch results are those of one EvalPath per input.
+  void ExpectBatchIsEvalPath(const std::vector<const char*>& rules,
+                             const std::vector<Value>& inputs,
+                             const std::vector<std::string>& varying) const {
+    for (const char* rule : rules) {
+      std::vector<std::string> path = {"mcp", "authz", rule};
+      auto batch = policy_->EvalPathBatch(path, inputs, varying, {});
+      ASSERT_EQ(batch.size(), inputs.size());
+      for (size_t i = 0; i < inputs.size(); ++i) {
+        auto one = policy_->EvalPath(path, &inputs[i], {});
+        ASSERT_TRUE(one.ok() && batch[i].ok()) << rule << " #" << i;
+        ASSERT_EQ(one->has_value(), batch[i]->has_value()) << rule << " #" << i;
+        if (one->has_value()) {
+          EXPECT_EQ((*one)->ToJson(), (*batch[i])->ToJson()) << rule << " #" << i;
+        }
+      }
+    }
+  }
   std::shared_ptr<const Policy> policy_;
 };
 
@@ -81,25 +99,49 @@ TEST_F(BatchTest, GivesWhatEvalPathGivesForEveryInput) {
       Input("b", "[\"admin\"]"), Input("a", "[]", "bob"),
   };
   const std::vector<std::string> varying = {"resource"};
-  for (const char* rule : {"allow", "is_admin", "blocked", "whole", "dynamic", "via_function",
-                           "package_copy", "hours"}) {
-    std::vector<std::string> path = {"mcp", "authz", rule};
-    auto batch = policy_->EvalPathBatch(path, inputs, varying, {});
-    ASSERT_EQ(batch.size(), inputs.size());
-    for (size_t i = 0; i < inputs.size(); ++i) {
-      auto one = policy_->EvalPath(path, &inputs[i], {});
-      ASSERT_TRUE(one.ok() && batch[i].ok()) << rule << " #" << i;
-      ASSERT_EQ(one->has_value(), batch[i]->has_value()) << rule << " #" << i;
-      if (one->has_value()) {
-        EXPECT_EQ((*one)->ToJson(), (*batch[i])->ToJson()) << rule << " #" << i;
-      }
-    }
-  }
+  ExpectBatchIsEvalPath(
+      {"allow", "is_admin", "blocked", "whole", "dynamic", "via_function", "package_copy", "hours"},
+      inputs, varying);
   auto allow = policy_->EvalPathBatch(std::vector<std::string>{"mcp", "authz", "allow"}, inputs,
                                       varying, {});
   std::vector<bool> got;
+  got.reserve(allow.size());
   for (const auto& r : allow) got.push_back(r.ok() && r->has_value() && (*r)->as_bool());
   EXPECT_EQ(got, (std::vector<bool>{true, false, false, true, true, true}));
+}
+
+// The gateway builds a list's inputs from one input, replacing `resource` (policy::WithResource):
+// their other members share storage. A member replaced by an equal or a different value, or an
+// extra member, must be noticed all the same.
+TEST_F(BatchTest, InputsSharingMembersAreComparedByContentWhereTheyDiffer) {
+  const Value base = Input("a", "[]");
+  auto with = [&](std::initializer_list<std::pair<const char*, Value>> changes) {
+    Object o = base.object();
+    for (const auto& [k, v] : changes) o.insert_or_assign(Value::String(k), v);
+    return Value::FromObject(std::move(o));
+  };
+  auto resource = [](const char* tool) {
+    return MakeObject({{"kind", Value::String("tool")}, {"tool", Value::String(tool)}});
+  };
+  const Value* user = base.Get("user");
+  ASSERT_NE(user, nullptr);
+  Object admin = user->object();
+  admin.insert_or_assign(Value::String("roles"), Value::FromArray({Value::String("admin")}));
+  std::vector<Value> inputs = {
+      with({{"resource", resource("a")}}),
+      with({{"resource", resource("b")}}),
+      with({{"resource", resource("b")}, {"user", Value::FromObject(admin)}}),           // differs
+      with({{"resource", resource("c")}, {"user", *Value::ParseJson(user->ToJson())}}),  // equal
+      with({{"resource", resource("a")}, {"extra", Value::Int(1)}}),  // one member more
+      with({{"resource", resource("b")}}),
+  };
+  ExpectBatchIsEvalPath({"allow", "is_admin", "blocked", "whole"}, inputs, {"resource"});
+  auto allow = policy_->EvalPathBatch(std::vector<std::string>{"mcp", "authz", "allow"}, inputs,
+                                      std::vector<std::string>{"resource"}, {});
+  std::vector<bool> got;
+  got.reserve(allow.size());
+  for (const auto& r : allow) got.push_back(r.ok() && r->has_value() && (*r)->as_bool());
+  EXPECT_EQ(got, (std::vector<bool>{true, false, true, false, true, false}));
 }
 
 TEST_F(BatchTest, AnErrorFailsOnlyItsOwnInput) {
