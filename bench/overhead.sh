@@ -11,12 +11,15 @@
 # the median over rounds (of each column; a difference's median is the median of the per-round
 # differences). Environment: DURATION (seconds per measurement, default 5), ROUNDS (default 5),
 # BUILD (build directory holding mcpgw, default build), PARTS (a subset of
-# "direct plain oauth hsync hasync", default all; plain is always measured).
+# "direct plain oauth hsync hasync", default all; plain is always measured), BUSY_POLL_US (the
+# gateways' busy_poll_us, default 0: so that every configuration can be compared with the loop
+# polling too, not only the sync history one, whose recorder asks for polling during commits).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-5}
 ROUNDS=${ROUNDS:-5}
 BUILD=${BUILD:-build}
+BUSY_POLL_US=${BUSY_POLL_US:-0}
 PARTS=" ${PARTS:-direct plain oauth hsync hasync} plain "
 has() { [[ "$PARTS" == *" $1 "* ]]; }
 TMP=$(mktemp -d)
@@ -30,6 +33,7 @@ start_gateway() {
   cat >"$TMP/$1.yaml" <<YAML
 listen: 127.0.0.1:$2
 log_level: warn
+busy_poll_us: $BUSY_POLL_US
 $3
 servers:
   - name: echo
@@ -60,7 +64,7 @@ run_wrk() {
 }
 
 PLAIN=$(free_port); OAUTH=$(free_port); ISSUER_PORT=$(free_port); HSYNC=$(free_port); HASYNC=$(free_port)
-echo "overhead.sh: $(date '+%Y-%m-%d %H:%M %Z'), $BUILD/mcpgw, ROUNDS=$ROUNDS DURATION=${DURATION}s," \
+echo "overhead.sh: $(date '+%Y-%m-%d %H:%M %Z'), $BUILD/mcpgw, ROUNDS=$ROUNDS DURATION=${DURATION}s BUSY_POLL_US=$BUSY_POLL_US," \
   "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 if has oauth; then
   ISSUER="http://127.0.0.1:$ISSUER_PORT"; AUDIENCE="http://127.0.0.1:$OAUTH/mcp"

@@ -52,6 +52,7 @@ int Serve(const std::string& config_path, bool check_only) {
   signal(SIGPIPE, SIG_IGN);
 
   auto loop = mcpgw::io::NewLoop();
+  loop->SetIdlePoll(std::chrono::microseconds(cfg.busy_poll_us));
   auto gateway = mcpgw::gateway::NewGateway(*loop, cfg);
   mcpgw::http::ServerOptions opts;
   opts.host = cfg.listen_host;

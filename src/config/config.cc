@@ -438,6 +438,14 @@ void ApplyEnv(Config* cfg, const EnvLookup& env) {
     cfg->listen_port = static_cast<int>(p);
   }
   if (const char* v = get("GATEWAY_HOST")) cfg->listen_host = v;
+  if (const char* v = get("GATEWAY_BUSY_POLL_US")) {
+    char* end = nullptr;
+    long us = std::strtol(v, &end, 10);
+    if (*v == '\0' || *end != '\0' || us < 0 || us > 100000) {
+      bad("GATEWAY_BUSY_POLL_US", "must be a number of microseconds 0-100000");
+    }
+    cfg->busy_poll_us = us;
+  }
   if (const char* v = get("GATEWAY_LOG_LEVEL")) cfg->log_level = v;
   if (const char* v = get("LOG_FORMAT")) cfg->log_format = v;
   if (const char* v = get("ENV")) cfg->env = v;
@@ -617,6 +625,7 @@ Config ParseRoot(const YAML::Node& root) {
              "max_header_bytes",
              "sse_retry_ms",
              "shutdown_grace_ms",
+             "busy_poll_us",
              "servers",
              "auth",
              "history",
@@ -667,6 +676,7 @@ Config ParseRoot(const YAML::Node& root) {
   }
   if (root["request_timeout_ms"])
     cfg.request_timeout_ms = Int(root["request_timeout_ms"], "request_timeout_ms", 1, 3600000);
+  if (root["busy_poll_us"]) cfg.busy_poll_us = Int(root["busy_poll_us"], "busy_poll_us", 0, 100000);
   if (root["session_idle_timeout_s"])
     cfg.session_idle_timeout_s =
         Int(root["session_idle_timeout_s"], "session_idle_timeout_s", 1, 604800);

@@ -48,6 +48,10 @@ servers:
   auto no_poll = LoadString("history: {sync_busy_poll_us: 0}\n", "gw.yaml", FakeEnv());
   ASSERT_TRUE(no_poll.ok()) << no_poll.error().message;
   EXPECT_EQ(no_poll->history.sync_busy_poll_us, 0);
+  EXPECT_EQ(cfg->busy_poll_us, 0);
+  auto poll = LoadString("busy_poll_us: 150\n", "gw.yaml", FakeEnv());
+  ASSERT_TRUE(poll.ok()) << poll.error().message;
+  EXPECT_EQ(poll->busy_poll_us, 150);
 }
 
 TEST(Config, EnvironmentOverridesTheFile) {
@@ -57,9 +61,11 @@ TEST(Config, EnvironmentOverridesTheFile) {
                           {"GATEWAY_LOG_LEVEL", "debug"},
                           {"LOG_FORMAT", "text"},
                           {"GATEWAY_ALLOWED_ORIGINS", "https://a.example, https://b.example"},
-                          {"GATEWAY_AUTH_MODE", "off"}}));
+                          {"GATEWAY_AUTH_MODE", "off"},
+                          {"GATEWAY_BUSY_POLL_US", "80"}}));
   ASSERT_TRUE(cfg.ok()) << cfg.error().message;
   EXPECT_EQ(cfg->listen_port, 9999);
+  EXPECT_EQ(cfg->busy_poll_us, 80);
   EXPECT_EQ(cfg->log_level, "debug");
   EXPECT_EQ(cfg->log_format, "text");
   EXPECT_EQ(cfg->allowed_origins,
@@ -70,6 +76,9 @@ TEST(Config, BadEnvironmentValueIsNamed) {
   auto cfg = LoadString("", "gw.yaml", FakeEnv({{"GATEWAY_PORT", "eighty"}}));
   ASSERT_FALSE(cfg.ok());
   EXPECT_NE(cfg.error().message.find("GATEWAY_PORT"), std::string::npos);
+  auto poll = LoadString("", "gw.yaml", FakeEnv({{"GATEWAY_BUSY_POLL_US", "lots"}}));
+  ASSERT_FALSE(poll.ok());
+  EXPECT_NE(poll.error().message.find("GATEWAY_BUSY_POLL_US"), std::string::npos);
 }
 
 TEST(Config, ImportsClaudeDesktopJson) {
@@ -123,6 +132,7 @@ TEST(Config, BrokenConfigsNameFileLineAndProblem) {
       {"servers: {}\n", "", 0},  // empty VS Code map: fine, no servers
       {"history:\n  sync_busy_poll_us: -1\n", "sync_busy_poll_us", 2},
       {"history:\n  sync_busy_poll_us: 1000000\n", "sync_busy_poll_us", 2},
+      {"busy_poll_us: -5\n", "busy_poll_us", 1},
   };
   for (const auto& c : cases) {
     auto cfg = LoadString(c.yaml, "bad.yaml", FakeEnv());

@@ -159,13 +159,12 @@ class AsioLoop : public Loop {
     ctx_.restart();  // a loop that was stopped before runs again (asio needs this after stop())
     auto guard = asio::make_work_guard(ctx_);
     work_ = &guard;
-    // ctx_.run(), except that while a busy-poll hint holds (BusyPollFor) an idle loop polls.
+    // ctx_.run(), except that while a busy-poll hint holds (BusyPollFor, SetIdlePoll) an idle
+    // loop polls.
     while (!ctx_.stopped()) {
-      if (spin_until_ > std::chrono::steady_clock::now()) {
-        if (ctx_.poll() == 0) continue;
-      } else {
-        ctx_.run_one();
-      }
+      size_t handled =
+          spin_until_ > std::chrono::steady_clock::now() ? ctx_.poll() : ctx_.run_one();
+      if (handled > 0 && idle_poll_.count() > 0) BusyPollFor(idle_poll_);
     }
     work_ = nullptr;
   }
@@ -175,6 +174,8 @@ class AsioLoop : public Loop {
   void BusyPollFor(std::chrono::microseconds d) override {
     spin_until_ = std::max(spin_until_, std::chrono::steady_clock::now() + d);
   }
+
+  void SetIdlePoll(std::chrono::microseconds d) override { idle_poll_ = d; }
 
   asio::io_context& ctx() { return ctx_; }
 
@@ -197,6 +198,7 @@ class AsioLoop : public Loop {
   TimerId next_timer_ = 0;
   void* work_ = nullptr;
   std::chrono::steady_clock::time_point spin_until_{};
+  std::chrono::microseconds idle_poll_{0};
 };
 
 }  // namespace

@@ -64,6 +64,28 @@ TEST(AsioLoop, TimersFireDuringAndAfterBusyPoll) {
   EXPECT_LT(cpu_ms, 100.0);
 }
 
+// With an idle poll set, the loop polls after each event and sleeps once the poll has passed
+// without one: a burst of work costs spinning only for that long after its last event.
+TEST(AsioLoop, IdlePollFollowsEventsThenSleeps) {
+  auto loop = NewLoop();
+  loop->SetIdlePoll(microseconds(10000));
+  int handled = 0;
+  std::thread other([&] {
+    for (int i = 0; i < 5; ++i) {
+      std::this_thread::sleep_for(milliseconds(2));
+      loop->Post([&] { ++handled; });
+    }
+  });
+  loop->After(milliseconds(300), [&] { loop->Stop(); });
+  auto cpu0 = std::clock();
+  loop->Run();
+  other.join();
+  double cpu_ms = 1000.0 * static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;
+  EXPECT_EQ(handled, 5);
+  // ~20 ms of events and polling, then asleep until the timer (polling throughout: ~300 ms).
+  EXPECT_LT(cpu_ms, 150.0);
+}
+
 // Stop() ends Run() while the loop polls, and Run() can be called again afterwards.
 TEST(AsioLoop, StopEndsABusyPollingRun) {
   auto loop = NewLoop();

@@ -49,6 +49,10 @@ class Loop {
   // sleeping in the kernel, so that the answer is picked up without a wake-up. Costs the loop's
   // CPU while it polls; a later hint extends an earlier one.
   virtual void BusyPollFor(std::chrono::microseconds d) = 0;
+  // After every event it handles, the loop polls for the next one this long before it sleeps
+  // (0, the default: it sleeps at once). Trades CPU for latency where waking a sleeping thread is
+  // dear (virtual machines): the loop's thread spins while traffic flows and sleeps when it stops.
+  virtual void SetIdlePoll(std::chrono::microseconds d) = 0;
 
   // Runs until Stop(). May be called again after it returned (tests and tools run it in steps).
   virtual void Run() = 0;
