@@ -52,6 +52,7 @@ class RecorderImpl : public Recorder {
     std::function<void()> answer_now;  // kAsync: the call is answered before its row is written
     if (opts_.durability == Durability::kAsync) answer_now.swap(durable);
     const bool early = static_cast<bool>(answer_now);
+    const bool awaited = static_cast<bool>(durable);  // kSync: an answer waits for the commit
     bool wake = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -67,7 +68,7 @@ class RecorderImpl : public Recorder {
     if (wake) cv_.notify_one();
     if (early) {
       answer_now();
-    } else if (opts_.sync_busy_poll.count() > 0) {
+    } else if (awaited && opts_.sync_busy_poll.count() > 0) {
       loop_.BusyPollFor(opts_.sync_busy_poll);  // the commit is due in tens of microseconds
     }
     return true;
