@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -428,8 +429,9 @@ class RecorderImpl : public Recorder {
   }
 
   // Writes spooled rows to the database in file order, a run of one row type at a time; the
-  // offset of what is committed is kept in <spool>.offset. A crash between a commit and the offset
-  // update replays that one run again (the only way a row can appear twice).
+  // offset of what is committed is kept in <spool>.offset. A gateway stopped between a run's
+  // commit and the offset update finds that run again at the next start: so the first run a
+  // process replays leaves out its leading rows that are in the database already.
   void ReplaySpool() {
     if (Clock::now() < next_replay_) return;
     std::ifstream in(opts_.spool_path, std::ios::binary);
@@ -441,7 +443,25 @@ class RecorderImpl : public Recorder {
     uint64_t run_end = pos;
     auto flush = [&]() -> bool {
       Status st;
-      if (!calls.empty()) st = store_->AppendToolCalls(calls);
+      size_t skipped = 0;
+      if (!first_run_checked_ && (!calls.empty() || !audits.empty())) {
+        auto done =
+            calls.empty()
+                ? CommittedPrefix(audits, [&](const AuditRow& r) { return AuditInDatabase(r); })
+                : CommittedPrefix(calls, [&](const ToolCallRow& r) { return CallInDatabase(r); });
+        if (done.ok()) {
+          first_run_checked_ = true;
+          skipped = *done;
+          if (skipped > 0) {
+            log::Warn("history spool: rows already in the database are not written again",
+                      {{"rows", static_cast<int64_t>(skipped)},
+                       {"offset", static_cast<int64_t>(spool_offset_)}});
+          }
+        } else {
+          st = Status(done.error());
+        }
+      }
+      if (st.ok() && !calls.empty()) st = store_->AppendToolCalls(calls);
       if (st.ok() && !audits.empty()) st = store_->AppendAudit(audits);
       if (!st.ok()) {
         next_replay_ = Clock::now() + std::chrono::milliseconds(backoff_ms_);
@@ -494,6 +514,53 @@ class RecorderImpl : public Recorder {
     }
   }
 
+  // The first replay run of a process: drops the leading rows that are in the database already
+  // (committed by a process stopped before it recorded the offset) and says how many.
+  template <class Row, class InDb>
+  Result<size_t> CommittedPrefix(std::vector<Row>& rows, InDb in_db) {
+    size_t n = 0;
+    for (; n < rows.size(); ++n) {
+      auto found = in_db(rows[n]);
+      if (!found.ok()) return found.error();
+      if (!*found) break;
+    }
+    rows.erase(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(n));
+    return n;
+  }
+
+  // Whether a spooled row was committed before (see ReplaySpool): a row with the same times,
+  // request, session and target (tool calls), or time, kind, request and detail (audit events).
+  Result<bool> CallInDatabase(const ToolCallRow& r) {
+    Query q = AtTime(r.ts_start_us);
+    q.subject = r.subject;
+    q.server = r.server;
+    q.target = r.target;
+    return AnyRow(store_->QueryToolCalls(q), [&](const ToolCallRow& x) {
+      return x.request_id == r.request_id && x.session_id == r.session_id &&
+             x.ts_end_us == r.ts_end_us && x.method == r.method;
+    });
+  }
+  Result<bool> AuditInDatabase(const AuditRow& r) {
+    Query q = AtTime(r.ts_us);
+    q.subject = r.subject;
+    q.kind = r.kind;
+    return AnyRow(store_->QueryAudit(q), [&](const AuditRow& x) {
+      return x.request_id == r.request_id && x.detail == r.detail;
+    });
+  }
+  static Query AtTime(int64_t ts_us) {
+    Query q;
+    q.from_us = ts_us;
+    q.to_us = ts_us + 1;
+    q.limit = 1000;
+    return q;
+  }
+  template <class Rows, class Same>
+  static Result<bool> AnyRow(const Result<Rows>& rows, Same same) {
+    if (!rows.ok()) return rows.error();
+    return std::any_of(rows->begin(), rows->end(), same);
+  }
+
   void Written(size_t n) {
     std::lock_guard<std::mutex> lock(mu_);
     stats_.written += n;
@@ -522,6 +589,7 @@ class RecorderImpl : public Recorder {
   int spool_fd_ = -1;
   uint64_t spool_size_ = 0;
   uint64_t spool_offset_ = 0;
+  bool first_run_checked_ = false;  // ReplaySpool: the first run replayed was checked
   Clock::time_point next_replay_{};
   Clock::time_point next_users_{};  // writer thread only
   int users_backoff_ms_ = 50;

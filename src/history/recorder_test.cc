@@ -5,9 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
@@ -140,12 +142,14 @@ std::unique_ptr<Store> OpenMigrated(const std::string& path) {
   return std::move(*store);
 }
 
-// A store whose writes go to a real one (on the writer thread) and whose reads return nothing;
-// either can be held at a gate until opened.
+// A store whose writes go to a real one (on the writer thread) and whose reads return nothing
+// (or the real one's rows, with real_reads); either can be held at a gate until opened, and
+// writes can fail as if the database were down.
 class GatedStore : public Store {
  public:
-  GatedStore(std::unique_ptr<Store> inner, bool concurrent_reads)
-      : inner_(std::move(inner)), concurrent_(concurrent_reads) {}
+  GatedStore(std::unique_ptr<Store> inner, bool concurrent_reads, bool real_reads = false)
+      : inner_(std::move(inner)), concurrent_(concurrent_reads), real_reads_(real_reads) {}
+  std::atomic<bool> fail_writes{false};
 
   struct Gate {
     std::mutex mu;
@@ -175,10 +179,12 @@ class GatedStore : public Store {
   Status Migrate() override { return inner_->Migrate(); }
   Status AppendToolCalls(std::vector<ToolCallRow>& rows) override {
     writes.Pass();
+    if (fail_writes) return MakeError("database down (test)");
     return inner_->AppendToolCalls(rows);
   }
   Status AppendAudit(std::vector<AuditRow>& rows) override {
     writes.Pass();
+    if (fail_writes) return MakeError("database down (test)");
     return inner_->AppendAudit(rows);
   }
   Status UpsertUsers(const std::vector<UserRow>& rows) override {
@@ -188,12 +194,14 @@ class GatedStore : public Store {
     reads.Pass();
     return std::optional<UserRow>();
   }
-  Result<std::vector<ToolCallRow>> QueryToolCalls(const Query&) override {
+  Result<std::vector<ToolCallRow>> QueryToolCalls(const Query& q) override {
     reads.Pass();
+    if (real_reads_) return inner_->QueryToolCalls(q);
     return std::vector<ToolCallRow>{};
   }
-  Result<std::vector<AuditRow>> QueryAudit(const Query&) override {
+  Result<std::vector<AuditRow>> QueryAudit(const Query& q) override {
     reads.Pass();
+    if (real_reads_) return inner_->QueryAudit(q);
     return std::vector<AuditRow>{};
   }
   Result<ChainHead> ToolCallsHead() override { return inner_->ToolCallsHead(); }
@@ -211,7 +219,67 @@ class GatedStore : public Store {
  private:
   std::unique_ptr<Store> inner_;
   bool concurrent_;
+  bool real_reads_;
 };
+
+// A gateway stopped after a replayed run was committed but before the spool's offset recorded it
+// finds the run again at its next start: the rows already in the database are not written twice,
+// and the rest of the spool still is.
+TEST(Recorder, SpoolReplayAfterACrashBeforeTheOffsetUpdateWritesNoRowTwice) {
+  std::string path = TempDb("replay-twice");
+  std::string spool = path + ".spool";
+  std::filesystem::remove(spool);
+  std::filesystem::remove(spool + ".offset");
+  RecorderOptions opts;
+  opts.spool_path = spool;
+  opts.max_batch = 4;  // the spool replays in runs of 4
+  auto loop = io::NewLoop();
+  int acked = 0;
+  {
+    auto gated = std::make_unique<GatedStore>(OpenMigrated(path), false, true);
+    GatedStore* store = gated.get();
+    store->fail_writes = true;  // the database is down: rows go to the spool
+    auto rec = StartRecorder(*loop, opts, std::move(gated));
+    for (int i = 0; i < 10; ++i)
+      ASSERT_TRUE(rec->Record(Call(i), std::nullopt, [&acked] { ++acked; }));
+    ASSERT_TRUE(RunUntil(
+        *loop, [&] { return acked == 10; }, 10));
+    EXPECT_EQ(rec->stats().spooled, 10u);
+    rec->Stop();
+  }
+  // The crash: the first run (4 rows) was committed, the offset still says nothing was.
+  {
+    auto store = OpenMigrated(path);
+    std::vector<ToolCallRow> first;
+    first.reserve(4);
+    for (int i = 0; i < 4; ++i) first.push_back(Call(i));
+    ASSERT_TRUE(store->AppendToolCalls(first).ok());
+  }
+  std::ofstream(spool + ".offset", std::ios::trunc) << 0;
+  {
+    auto rec = StartRecorder(*loop, opts, OpenMigrated(path));
+    ASSERT_TRUE(RunUntil(
+        *loop, [&] { return rec->stats().spool_pending_bytes == 0; }, 10));
+    EXPECT_EQ(rec->stats().replayed, 6u) << "the 4 committed rows are not replayed";
+    rec->Stop();
+  }
+  auto store = OpenMigrated(path);
+  std::vector<std::string> ids;
+  ASSERT_TRUE(store
+                  ->ScanToolCalls([&](const ToolCallRow& r) {
+                    ids.push_back(r.request_id);
+                    return true;
+                  })
+                  .ok());
+  std::vector<std::string> want;
+  want.reserve(10);
+  for (int i = 0; i < 10; ++i) want.push_back("call-" + std::to_string(i));
+  EXPECT_EQ(ids, want) << "each call once, in order";
+  EXPECT_TRUE(VerifyToolCalls(*store).ok) << VerifyToolCalls(*store).problem;
+  std::filesystem::remove(path);
+  std::filesystem::remove(spool);
+  std::filesystem::remove(spool + ".offset");
+}
 
 TEST(Recorder, ASlowReadNeverDelaysWritesWhenTheStoreReadsConcurrently) {
   for (bool concurrent : {true, false}) {
