@@ -97,10 +97,12 @@ int Serve(const std::string& config_path, bool check_only) {
     mcpgw::log::Error("start-up failed", {{"error", started.error().message}});
     server->Stop();
     bool stopped = false;
-    gateway->Shutdown([&] {
-      stopped = true;
-      loop->Stop();
-    });
+    gateway->Shutdown(
+        [&] {
+          stopped = true;
+          loop->Stop();
+        },
+        "start-up failed");
     if (!stopped) loop->Run();
     return 1;
   }
@@ -116,7 +118,7 @@ int Serve(const std::string& config_path, bool check_only) {
     stopping = true;
     mcpgw::log::Info("shutting down", {{"reason", why}});
     server->Stop();
-    gateway->Shutdown([&] { loop->Stop(); });
+    gateway->Shutdown([&] { loop->Stop(); }, why);
     // Never hang on shutdown: children get SIGKILL well before this.
     loop->After(std::chrono::milliseconds(cfg.shutdown_grace_ms + 5000), [&] {
       mcpgw::log::Error("shutdown took too long; exiting");

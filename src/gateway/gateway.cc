@@ -2234,12 +2234,13 @@ class GatewayImpl : public Gateway {
     }
   }
 
-  void Shutdown(std::function<void()> done) override {
+  void Shutdown(std::function<void()> done, std::string_view reason) override {
     if (serving_) {  // before the recorder drains (last, below), so the row is written
       serving_ = false;
       json::object d;
       d["sessions"] = static_cast<int64_t>(sessions_.size());
       d["uptime_s"] = (WallMicros() - started_us_) / 1000000;
+      if (!reason.empty()) d["signal"] = reason;
       Audit("service_stop", "", "", d);
     }
     loop_.Cancel(sweep_timer_);

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <memory>
+#include <string_view>
 
 #include "config/config.h"
 #include "http/http.h"
@@ -23,7 +24,8 @@ class Gateway {
   // The HTTP entry point.
   virtual void Handle(http::Request&& req, std::shared_ptr<http::Responder> res) = 0;
   // Ends every session and stops every upstream; `done` runs when all children are reaped.
-  virtual void Shutdown(std::function<void()> done) = 0;
+  // `reason` (the signal, e.g. "SIGTERM") goes into the service_stop audit event.
+  virtual void Shutdown(std::function<void()> done, std::string_view reason) = 0;
   // Re-reads the policy files now (SIGHUP); no-op without an embedded policy.
   virtual void ReloadPolicy() = 0;
   virtual size_t session_count() const = 0;

@@ -808,6 +808,7 @@ describe('history: forwarded calls that end without an answer', { ...needsGatewa
     assert.equal(start.config.sha256, crypto.createHash('sha256').update(fs.readFileSync(gw2.configPath)).digest('hex'));
     const stop = JSON.parse(events[1].detail);
     assert.equal(stop.sessions, 1, 'the session still open when SIGTERM came');
+    assert.equal(stop.signal, 'SIGTERM');
     assertIntact(db2.dsn, 'after a shutdown with a call in flight');
   });
 });
