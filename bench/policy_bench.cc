@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "policy/input.h"
 #include "rego/engine.h"
 #include "rego/loader.h"
 
@@ -27,6 +28,11 @@ struct Fixture {
   std::shared_ptr<const Policy> policy;
   std::vector<Value> inputs;
   std::vector<Value> list_inputs;  // 200 tools for list filtering
+  // The same list as the gateway holds it before deciding: the request's input (list: true, no
+  // arguments) and each item's resource and path.
+  Value list_base;
+  std::vector<mcpgw::policy::Resource> list_resources;
+  std::vector<std::string> list_paths;
 };
 
 const Fixture& Get() {
@@ -80,7 +86,18 @@ const Fixture& Get() {
       o.insert_or_assign(Value::String("list"), Value::Bool(true));
       o.erase(Value::String("args"));
       fx.list_inputs.push_back(Value::FromObject(std::move(o)));
+      mcpgw::policy::Resource r;
+      r.kind = "tool";
+      r.server = "s" + std::to_string(server);
+      r.tool = exposed;
+      r.name = tool;
+      fx.list_resources.push_back(r);
+      fx.list_paths.push_back("/tools/" + exposed + "/invoke");
     }
+    mcpgw::rego::Object lb = base.object();
+    lb.insert_or_assign(Value::String("list"), Value::Bool(true));
+    lb.erase(Value::String("args"));
+    fx.list_base = Value::FromObject(std::move(lb));
     return fx;
   }();
   return kFixture;
@@ -174,6 +191,28 @@ void BM_ListFilter200Batch(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_ListFilter200Batch);
+
+// What the gateway does for a tools/list of 200 tools: builds the items' inputs from the
+// request's (policy::WithResource), then decides them in one batch.
+void BM_ListFilter200WithInputs(benchmark::State& state) {
+  const Fixture& fx = Get();
+  const std::vector<std::string> varying = {"resource", "path"};
+  for (auto _ : state) {
+    std::vector<Value> inputs;
+    inputs.reserve(fx.list_resources.size());
+    for (size_t i = 0; i < fx.list_resources.size(); ++i) {
+      inputs.push_back(
+          mcpgw::policy::WithResource(fx.list_base, fx.list_paths[i], fx.list_resources[i]));
+    }
+    int visible = 0;
+    for (const auto& r : fx.policy->EvalPathBatch(kAllow, inputs, varying, {})) {
+      if (r && *r && (*r)->is_bool() && (*r)->as_bool()) visible++;
+    }
+    benchmark::DoNotOptimize(visible);
+    state.counters["visible"] = visible;
+  }
+}
+BENCHMARK(BM_ListFilter200WithInputs);
 
 }  // namespace
 

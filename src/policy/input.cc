@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <map>
 
 namespace mcpgw::policy {
 namespace {
@@ -80,20 +81,41 @@ rego::Value UserValue(const Subject& s) {
 
 namespace {
 
+// A list decision builds one resource per item: the keys, and the empty values most items
+// share, are made once.
+const rego::Value& Key(std::string_view k) {
+  static const auto* keys = [] {
+    auto* m = new std::map<std::string, rego::Value, std::less<>>();  // NOLINT: never freed
+    for (const char* name : {"action", "kind", "labels", "name", "path", "prompt", "resource",
+                             "server", "tenant", "tool", "uri"}) {
+      m->emplace(name, rego::Value::String(name));
+    }
+    return m;
+  }();
+  return keys->find(k)->second;
+}
+
+rego::Value MaybeEmpty(const std::string& s) {
+  static const rego::Value kEmpty = rego::Value::String("");
+  return s.empty() ? kEmpty : rego::Value::String(s);
+}
+
 rego::Value ResourceValue(const Resource& res) {
+  static const rego::Value kNoLabels = rego::Value::FromArray({});
   rego::Object resource;
+  // In key order, so that every insertion goes at the end.
   auto put = [&](std::string_view key, rego::Value v) {
-    resource.insert_or_assign(rego::Value::String(std::string(key)), std::move(v));
+    resource.emplace_hint(resource.end(), Key(key), std::move(v));
   };
-  put("kind", Str(res.kind));
-  put("server", Str(res.server));
-  put("tenant", Str(res.tenant));
-  if (!res.tool.empty()) put("tool", Str(res.tool));
+  put("action", MaybeEmpty(res.action));
+  put("kind", MaybeEmpty(res.kind));
+  put("labels", res.labels.empty() ? kNoLabels : Strings(res.labels));
+  put("name", MaybeEmpty(res.name));
   if (!res.prompt.empty()) put("prompt", Str(res.prompt));
-  put("name", Str(res.name));
+  put("server", MaybeEmpty(res.server));
+  put("tenant", MaybeEmpty(res.tenant));
+  if (!res.tool.empty()) put("tool", Str(res.tool));
   if (!res.uri.empty()) put("uri", Str(res.uri));
-  put("action", Str(res.action));
-  put("labels", Strings(res.labels));
   return rego::Value::FromObject(std::move(resource));
 }
 
@@ -101,8 +123,8 @@ rego::Value ResourceValue(const Resource& res) {
 
 rego::Value WithResource(const rego::Value& base, const std::string& path, const Resource& res) {
   rego::Object in = base.object();
-  in.insert_or_assign(rego::Value::String("path"), Str(path));
-  in.insert_or_assign(rego::Value::String("resource"), ResourceValue(res));
+  in.insert_or_assign(Key("path"), Str(path));
+  in.insert_or_assign(Key("resource"), ResourceValue(res));
   return rego::Value::FromObject(std::move(in));
 }
 

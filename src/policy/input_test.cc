@@ -5,6 +5,11 @@
 namespace mcpgw::policy {
 namespace {
 
+// kind, server, tenant, tool, prompt, name, uri, action, labels
+Resource ReadFileTool() {
+  return {"tool", "fs", "acme", "fs__read_file", "", "read_file", "", "read", {"sensitive"}};
+}
+
 TEST(PolicyInput, HasTheContractShape) {
   Subject alice;
   alice.sub = "alice";
@@ -14,14 +19,7 @@ TEST(PolicyInput, HasTheContractShape) {
   alice.tenant = "acme";
   alice.client_id = "mcp-inspector";
   alice.authenticated = true;
-  Resource res;
-  res.kind = "tool";
-  res.server = "fs";
-  res.tenant = "acme";
-  res.tool = "fs__read_file";
-  res.name = "read_file";
-  res.action = "read";
-  res.labels = {"sensitive"};
+  Resource res = ReadFileTool();
   auto args = json::Parse(R"({"path":"/tmp/x","n":3,"big":18446744073709551615})");
   ASSERT_TRUE(args.ok());
   Request req;
@@ -67,6 +65,28 @@ TEST(PolicyInput, ListDecisionsCarryNoArgsAndAnonymousDefaults) {
   EXPECT_EQ(user->Get("roles")->size(), 0u);
   EXPECT_EQ(in.Get("resource")->Get("labels")->size(), 0u);
   EXPECT_EQ(in.Get("resource")->Get("action")->str(), "");
+}
+
+// A list item's input is the list request's input with the item's path and resource: the same
+// document BuildInput makes for that path and resource.
+TEST(PolicyInput, WithResourceGivesWhatBuildInputGives) {
+  Request req;
+  req.mcp_method = "tools/list";
+  req.list = true;
+  req.path = "/tools/a/invoke";
+  Resource a;
+  a.kind = "tool";
+  a.tool = "a";
+  a.name = "a";
+  rego::Value base = BuildInput(req, UserValue(Subject{}), a);
+  Resource b = ReadFileTool();  // every field set (a prompt with a URI: only the shape matters)
+  b.prompt = "fs__greet";
+  b.uri = "demo://x";
+  for (const Resource& res : {a, b}) {
+    req.path = "/prompts/" + res.name + "/get";
+    EXPECT_EQ(WithResource(base, req.path, res), BuildInput(req, UserValue(Subject{}), res))
+        << WithResource(base, req.path, res).ToJson();
+  }
 }
 
 TEST(PolicyInput, Rfc3339) {
