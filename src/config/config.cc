@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -431,20 +432,24 @@ void ApplyEnv(Config* cfg, const EnvLookup& env) {
   auto bad = [](const char* name, const std::string& why) {
     throw ConfigError{std::string("environment variable ") + name + ": " + why, -1};
   };
-  if (const char* v = get("GATEWAY_PORT")) {
+  // A whole number from min to max when the variable is set; `why` is the error otherwise.
+  auto number = [&](const char* name, long long min, long long max,
+                    const char* why) -> std::optional<long long> {
+    const char* v = get(name);
+    if (!v) return std::nullopt;
     char* end = nullptr;
-    long p = std::strtol(v, &end, 10);
-    if (*end != '\0' || p < 0 || p > 65535) bad("GATEWAY_PORT", "must be a port number 0-65535");
-    cfg->listen_port = static_cast<int>(p);
+    errno = 0;
+    long long n = std::strtoll(v, &end, 10);
+    if (*end != '\0' || errno != 0 || n < min || n > max) bad(name, why);
+    return n;
+  };
+  if (auto p = number("GATEWAY_PORT", 0, 65535, "must be a port number 0-65535")) {
+    cfg->listen_port = static_cast<int>(*p);
   }
   if (const char* v = get("GATEWAY_HOST")) cfg->listen_host = v;
-  if (const char* v = get("GATEWAY_BUSY_POLL_US")) {
-    char* end = nullptr;
-    long us = std::strtol(v, &end, 10);
-    if (*v == '\0' || *end != '\0' || us < 0 || us > 100000) {
-      bad("GATEWAY_BUSY_POLL_US", "must be a number of microseconds 0-100000");
-    }
-    cfg->busy_poll_us = us;
+  if (auto us =
+          number("GATEWAY_BUSY_POLL_US", 0, 100000, "must be a number of microseconds 0-100000")) {
+    cfg->busy_poll_us = *us;
   }
   if (const char* v = get("GATEWAY_LOG_LEVEL")) cfg->log_level = v;
   if (const char* v = get("LOG_FORMAT")) cfg->log_format = v;
@@ -471,13 +476,9 @@ void ApplyEnv(Config* cfg, const EnvLookup& env) {
   }
   if (const char* v = get("OPA_URL")) p.opa_url = v;
   if (const char* v = get("OPA_DECISION_PATH")) p.decision_path = v;
-  if (const char* v = get("OPA_TIMEOUT_MS")) {
-    char* end = nullptr;
-    errno = 0;
-    long long ms = std::strtoll(v, &end, 10);
-    if (*end != '\0' || errno != 0 || ms < 1 || ms > 60000)
-      bad("OPA_TIMEOUT_MS", "must be a number of milliseconds from 1 to 60000");
-    p.timeout_ms = ms;
+  if (auto ms =
+          number("OPA_TIMEOUT_MS", 1, 60000, "must be a number of milliseconds from 1 to 60000")) {
+    p.timeout_ms = *ms;
   }
   if (const char* v = get("OAUTH_ISSUER")) a.issuer = v;
   if (const char* v = get("OAUTH_AUDIENCE")) a.audience = v;
