@@ -15,19 +15,10 @@
 
 #include "history/chain.h"
 #include "history/pg_harness.h"
+#include "io/run_until.h"
 
 namespace mcpgw::history {
 namespace {
-
-// Runs the loop until `done()` or the deadline; returns done().
-bool RunUntil(io::Loop& loop, const std::function<bool()>& done, int seconds) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  while (!done() && std::chrono::steady_clock::now() < deadline) {
-    loop.After(io::Millis(20), [&loop] { loop.Stop(); });
-    loop.Run();
-  }
-  return done();
-}
 
 ToolCallRow Call(int i) {
   ToolCallRow r;
@@ -68,17 +59,18 @@ TEST(Recorder, PostgresOutageLosesNothingAndKeepsOrder) {
 
   record(0, 100);
   ASSERT_TRUE(RunUntil(
-      *loop, [&] { return acked == 100; }, 10));
+      *loop, [&] { return acked == 100; }, std::chrono::seconds(10)));
   ASSERT_TRUE((*pg)->Stop().ok());
   record(100, 300);  // the database is down: these are spooled, and still acknowledged
   ASSERT_TRUE(RunUntil(
-      *loop, [&] { return acked == 300; }, 20))
+      *loop, [&] { return acked == 300; }, std::chrono::seconds(20)))
       << "acked " << acked;
   EXPECT_GT((*rec)->stats().spooled, 0u);
   ASSERT_TRUE((*pg)->Start().ok());
   record(300, 350);
   ASSERT_TRUE(RunUntil(
-      *loop, [&] { return acked == 350 && (*rec)->stats().spool_pending_bytes == 0; }, 30))
+      *loop, [&] { return acked == 350 && (*rec)->stats().spool_pending_bytes == 0; },
+      std::chrono::seconds(30)))
       << "acked " << acked << ", spool " << (*rec)->stats().spool_pending_bytes;
   (*rec)->Stop();
 
@@ -113,7 +105,7 @@ TEST(Recorder, SyncAcknowledgesOnlyWhatIsWritten) {
   for (int i = 0; i < 1000; ++i)
     ASSERT_TRUE((*rec)->Record(Call(i), std::nullopt, [&acked] { ++acked; }));
   ASSERT_TRUE(RunUntil(
-      *loop, [&] { return acked == 1000; }, 10));
+      *loop, [&] { return acked == 1000; }, std::chrono::seconds(10)));
   // Every acknowledged row is readable by another connection right away.
   auto store = OpenStore("sqlite://" + path);
   ASSERT_TRUE(store.ok());
@@ -243,7 +235,7 @@ TEST(Recorder, SpoolReplayAfterACrashBeforeTheOffsetUpdateWritesNoRowTwice) {
     for (int i = 0; i < 10; ++i)
       ASSERT_TRUE(rec->Record(Call(i), std::nullopt, [&acked] { ++acked; }));
     ASSERT_TRUE(RunUntil(
-        *loop, [&] { return acked == 10; }, 10));
+        *loop, [&] { return acked == 10; }, std::chrono::seconds(10)));
     EXPECT_EQ(rec->stats().spooled, 10u);
     rec->Stop();
   }
@@ -259,7 +251,7 @@ TEST(Recorder, SpoolReplayAfterACrashBeforeTheOffsetUpdateWritesNoRowTwice) {
   {
     auto rec = StartRecorder(*loop, opts, OpenMigrated(path));
     ASSERT_TRUE(RunUntil(
-        *loop, [&] { return rec->stats().spool_pending_bytes == 0; }, 10));
+        *loop, [&] { return rec->stats().spool_pending_bytes == 0; }, std::chrono::seconds(10)));
     EXPECT_EQ(rec->stats().replayed, 6u) << "the 4 committed rows are not replayed";
     rec->Stop();
   }
@@ -298,22 +290,23 @@ TEST(Recorder, ASlowReadNeverDelaysWritesWhenTheStoreReadsConcurrently) {
       });
     }
     ASSERT_TRUE(RunUntil(
-        *loop, [&] { return store->reads.Waiting() == (concurrent ? 2 : 1); }, 5));
+        *loop, [&] { return store->reads.Waiting() == (concurrent ? 2 : 1); },
+        std::chrono::seconds(5)));
     int acked = 0;
     for (int i = 0; i < 20; ++i)
       ASSERT_TRUE(rec->Record(Call(i), std::nullopt, [&acked] { ++acked; }));
     if (concurrent) {
       EXPECT_TRUE(RunUntil(
-          *loop, [&] { return acked == 20; }, 5))
+          *loop, [&] { return acked == 20; }, std::chrono::seconds(5)))
           << "writes waited for a read: acked " << acked;
     } else {
       // What the read pool avoids: the writer is stuck behind the read.
       EXPECT_FALSE(RunUntil(
-          *loop, [&] { return acked > 0; }, 1));
+          *loop, [&] { return acked > 0; }, std::chrono::seconds(1)));
     }
     store->reads.Set(true);
     EXPECT_TRUE(RunUntil(
-        *loop, [&] { return acked == 20 && answered == 3; }, 5))
+        *loop, [&] { return acked == 20 && answered == 3; }, std::chrono::seconds(5)))
         << "acked " << acked << ", answered " << answered;
     rec->Stop();
     std::filesystem::remove(path);
@@ -338,7 +331,7 @@ TEST(Recorder, AsyncCountsAnsweredRowsNotYetWrittenAsAtRisk) {
   EXPECT_EQ(rec->stats().at_risk, 10u);
   store->writes.Set(true);
   EXPECT_TRUE(RunUntil(
-      *loop, [&] { return rec->stats().written == 11; }, 5));
+      *loop, [&] { return rec->stats().written == 11; }, std::chrono::seconds(5)));
   EXPECT_EQ(rec->stats().at_risk, 0u);
   rec->Stop();
   std::filesystem::remove(path);
@@ -358,7 +351,7 @@ TEST(Recorder, SyncHasNothingAtRisk) {
   EXPECT_EQ(acked, 0);
   store->writes.Set(true);
   EXPECT_TRUE(RunUntil(
-      *loop, [&] { return acked == 5; }, 5));
+      *loop, [&] { return acked == 5; }, std::chrono::seconds(5)));
   rec->Stop();
   std::filesystem::remove(path);
 }
@@ -382,7 +375,7 @@ TEST(Recorder, AsyncGathersRowsIntoFewTransactionsAndWritesThemSoon) {
   auto elapsed = std::chrono::steady_clock::now() - start;  // more than 60 ms on a busy machine
   EXPECT_EQ(acked, 600);
   ASSERT_TRUE(RunUntil(
-      *loop, [&] { return (*rec)->stats().written == 600; }, 5));
+      *loop, [&] { return (*rec)->stats().written == 600; }, std::chrono::seconds(5)));
   EXPECT_EQ((*rec)->stats().at_risk, 0u);
   // A batch per interval at most (plus the last, partial one), never one per row.
   EXPECT_LE((*rec)->stats().batches, static_cast<uint64_t>(elapsed / opts.async_flush_interval) + 2)
@@ -418,7 +411,7 @@ TEST(Recorder, ArgumentsAreRedactedAndHashedByTheWriter) {
   given.args_redacted = R"({"kept":true})";
   ASSERT_TRUE((*rec)->Record(given, std::nullopt, [&acked] { ++acked; }));
   ASSERT_TRUE(RunUntil(
-      *loop, [&] { return acked == 3; }, 5));
+      *loop, [&] { return acked == 3; }, std::chrono::seconds(5)));
   (*rec)->Stop();
   RedactOptions expected_opts;
   expected_opts.keys.push_back("pin");
@@ -462,7 +455,7 @@ TEST(Recorder, UsersAreMirroredOffTheRequestPathAndMerged) {
   alice.first_seen_us = alice.last_seen_us = 2000;
   (*rec)->SeenUser(alice);
   ASSERT_TRUE(RunUntil(
-      *loop, [&] { return (*rec)->stats().users_written >= 1; }, 5));
+      *loop, [&] { return (*rec)->stats().users_written >= 1; }, std::chrono::seconds(5)));
   (*rec)->Stop();
   auto store = OpenStore("sqlite://" + path);
   ASSERT_TRUE(store.ok());

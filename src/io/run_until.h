@@ -1,4 +1,5 @@
-// Test support: runs a loop until a condition holds (checked every 2 ms) or a deadline passes.
+// Test support: runs a loop until a condition holds (checked every 2 ms) or a deadline passes;
+// returns whether it holds.
 #pragma once
 
 #include <chrono>
@@ -8,7 +9,7 @@
 
 namespace mcpgw::io {
 
-inline void RunUntil(Loop& loop, const std::function<bool()>& done,
+inline bool RunUntil(Loop& loop, const std::function<bool()>& done,
                      std::chrono::milliseconds timeout = std::chrono::seconds(3)) {
   auto deadline = loop.Now() + timeout;
   std::function<void()> poll = [&] {
@@ -17,6 +18,7 @@ inline void RunUntil(Loop& loop, const std::function<bool()>& done,
   };
   loop.Post(poll);
   loop.Run();
+  return done();
 }
 
 }  // namespace mcpgw::io
