@@ -10,6 +10,7 @@
 
 #include "auth/jws.h"
 #include "common/log.h"
+#include "common/strings.h"
 #include "json/json.h"
 
 namespace mcpgw::auth {
@@ -514,13 +515,9 @@ class AuthenticatorImpl : public Authenticator {
     if (r.added.empty() && r.removed.empty()) return;
     r.issuer = cfg_.issuer;
     r.jwks_uri = jwks_uri_;
-    auto joined = [](const std::vector<std::string>& kids) {
-      std::string out;
-      for (const auto& k : kids) out += (out.empty() ? "" : ",") + k;
-      return out;
-    };
-    log::Info("JWKS keys rotated",
-              {{"uri", jwks_uri_}, {"added", joined(r.added)}, {"removed", joined(r.removed)}});
+    log::Info(
+        "JWKS keys rotated",
+        {{"uri", jwks_uri_}, {"added", Join(r.added, ",")}, {"removed", Join(r.removed, ",")}});
     if (key_observer_) key_observer_(r);
   }
 

@@ -9,6 +9,7 @@
 #include "auth/authenticator.h"
 #include "common/hash.h"
 #include "common/log.h"
+#include "common/strings.h"
 #include "gateway/catalog.h"
 #include "gateway/session.h"
 #include "history/recorder.h"
@@ -115,15 +116,6 @@ struct PendingCall {
   Clock::time_point start;
   int64_t ts_start_us = 0;
 };
-
-std::string Join(const std::vector<std::string>& items, std::string_view sep) {
-  std::string out;
-  for (const auto& i : items) {
-    if (!out.empty()) out += sep;
-    out += i;
-  }
-  return out;
-}
 
 json::array JsonStrings(const std::vector<std::string>& items) {
   json::array a;
@@ -1009,9 +1001,7 @@ class GatewayImpl : public Gateway {
             [this](Session& s, uint64_t stream_id, PendingCall& c, const policy::Decision* d) {
               Subscribe(c.target, s, c.server);
               std::string out = jsonrpc::MakeResult(c.msg.id(), json::object());
-              std::string request_id =
-                  c.request_id.empty() ? "r" + std::to_string(++request_counter_) : c.request_id;
-              AnswerRecorded(s, stream_id, c, std::move(out), "ok", 0, d, request_id);
+              AnswerRecorded(s, stream_id, c, std::move(out), "ok", 0, d, RequestId(c.request_id));
             });
       }
       return Authorize(s, stream_id, std::move(call), "/resources/read", res, forward);
@@ -1186,6 +1176,11 @@ class GatewayImpl : public Gateway {
             &c, d);
   }
 
+  // The request's id for logs and history: the client's X-Request-Id, else one of the gateway's.
+  std::string RequestId(std::string given) {
+    return given.empty() ? "r" + std::to_string(++request_counter_) : std::move(given);
+  }
+
   // A copy of the call's arguments for its history row (the params go upstream); the history
   // writer redacts and hashes it, off the loop.
   history::CallArguments ArgsFor(const std::string& tool, const json::object& params) const {
@@ -1251,8 +1246,7 @@ class GatewayImpl : public Gateway {
     } else {
       out = jsonrpc::MakeErrorResponse(c.msg.id(), code, message);
     }
-    std::string request_id =
-        c.request_id.empty() ? "r" + std::to_string(++request_counter_) : c.request_id;
+    std::string request_id = RequestId(c.request_id);
     if (d) {
       log::Info("request denied by policy", {{"request_id", request_id},
                                              {"session", s.id},
@@ -1405,8 +1399,7 @@ class GatewayImpl : public Gateway {
       f.decision_id = decision->decision_id;
     }
     if (recorder_) f.args = ArgsFor(f.tool, params);
-    f.request_id =
-        request_id.empty() ? "r" + std::to_string(++request_counter_) : std::move(request_id);
+    f.request_id = RequestId(std::move(request_id));
     // Progress tokens are rewritten so two clients using the same token cannot collide upstream.
     if (json::object* meta = params.contains("_meta") ? params["_meta"].if_object() : nullptr) {
       if (const json::value* tok = meta->if_contains("progressToken")) {

@@ -1,0 +1,21 @@
+// Small string helpers shared by modules.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mcpgw {
+
+// The items with `sep` between them ("a", "b" -> "a<sep>b"; none -> ""). A separator goes in only
+// once the output is not empty, so leading empty items leave no separator behind.
+inline std::string Join(const std::vector<std::string>& items, std::string_view sep) {
+  std::string out;
+  for (const auto& i : items) {
+    if (!out.empty()) out += sep;
+    out += i;
+  }
+  return out;
+}
+
+}  // namespace mcpgw
