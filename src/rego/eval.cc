@@ -141,12 +141,10 @@ class Evaluator {
     computed_stale_.clear();
   }
 
-  // Marks the nodes whose documents NextInput forgets (they read what changes between inputs);
-  // the evaluator then remembers which of them it computed, so that only those are forgotten.
-  void SetStale(std::span<const size_t> stale) {
-    stale_.assign(static_cast<size_t>(policy_.node_count), 0);
-    for (size_t id : stale) stale_[id] = 1;
-  }
+  // Marks (by node id) the nodes whose documents NextInput forgets: those that read what changes
+  // between inputs. The evaluator then remembers which of them it computed, so that only those
+  // are forgotten. `stale` outlives the evaluator.
+  void SetStale(std::span<const uint8_t> stale) { stale_ = stale; }
 
   // Runs a compiled query; calls `on_result` per solution.
   bool RunQuery(const CompiledQuery& q, std::vector<QueryResult>& out) {
@@ -172,8 +170,8 @@ class Evaluator {
     const Value* base = nullptr;
     size_t used = 0;
   };
-  ResolvedPath Resolve(std::span<const std::string> path) const {
-    ResolvedPath r{&policy_.root, &policy_.data, 0};
+  static ResolvedPath Resolve(const CompiledPolicy& policy, std::span<const std::string> path) {
+    ResolvedPath r{&policy.root, &policy.data, 0};
     while (r.used < path.size() && !r.node->HasRules()) {
       auto it = r.node->children.find(std::string_view(path[r.used]));
       if (it == r.node->children.end()) {
@@ -191,7 +189,7 @@ class Evaluator {
 
   // The document at data.<path>.
   std::optional<Value> EvalPath(std::span<const std::string> path) {
-    return EvalPath(path, Resolve(path));
+    return EvalPath(path, Resolve(policy_, path));
   }
   std::optional<Value> EvalPath(std::span<const std::string> path, const ResolvedPath& at) {
     std::optional<Value> doc;
@@ -1429,7 +1427,7 @@ class Evaluator {
   };
   std::unordered_map<const Array*, MemberIndex> member_index_;
   std::vector<uint8_t> in_progress_;
-  std::vector<uint8_t> stale_;          // batch: nodes NextInput forgets (empty: not a batch)
+  std::span<const uint8_t> stale_;      // batch: nodes NextInput forgets (empty: not a batch)
   std::vector<size_t> computed_stale_;  // batch: stale nodes computed for the current input
 
   // The per-node arrays of an evaluation, kept per thread between evaluations so that a
@@ -1556,17 +1554,17 @@ class PolicyImpl : public Policy {
       std::span<const std::string> varying, const EvalOptions& options) const override {
     std::vector<Result<std::optional<Value>>> out;
     out.reserve(inputs.size());
-    std::vector<size_t> stale;
+    std::vector<uint8_t> stale(c_->nodes.size(), 0);  // by node id: reads a varying key
     for (const Node* n : c_->nodes) {
       bool reads = n->reads_all_input;
       for (const auto& k : n->input_keys) {
         if (reads) break;
         reads = std::find(varying.begin(), varying.end(), k) != varying.end();
       }
-      if (reads) stale.push_back(static_cast<size_t>(n->id));
+      stale[static_cast<size_t>(n->id)] = reads ? 1 : 0;
     }
+    const Evaluator::ResolvedPath at = Evaluator::Resolve(*c_, path);
     std::optional<Evaluator> ev;
-    std::optional<Evaluator::ResolvedPath> at;
     const Value* first = nullptr;  // the input the kept documents were computed with
     for (const Value& in : inputs) {
       if (ev && SameExcept(*first, in, varying)) {
@@ -1576,8 +1574,7 @@ class PolicyImpl : public Policy {
         ev->SetStale(stale);
         first = &in;
       }
-      if (!at) at = ev->Resolve(path);
-      auto v = ev->EvalPath(path, *at);
+      auto v = ev->EvalPath(path, at);
       if (ev->error()) {
         out.emplace_back(*ev->error());
         ev.reset();  // documents computed before the error are not trusted for the next input
