@@ -19,8 +19,10 @@ using boost::json::object;
 using boost::json::string;
 using boost::json::value;
 
-// Parses one JSON text. Rejects trailing garbage, depth over 64, invalid UTF-8 in strings.
-Result<value> Parse(std::string_view text);
+// Parses one JSON text. Rejects trailing garbage, nesting deeper than `max_depth`, invalid UTF-8
+// in strings. Numbers keep their value exactly: integers as int64 (uint64 above its range),
+// others as the double nearest to their text (correctly rounded, unlike Boost's own parser).
+Result<value> Parse(std::string_view text, std::size_t max_depth = 64);
 
 inline std::string Serialize(const value& v) { return boost::json::serialize(v); }
 

@@ -1,10 +1,11 @@
 #include "rego/value.h"
 
-#include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <charconv>
 #include <cmath>
 #include <functional>
+
+#include "json/json.h"
 
 namespace mcpgw::rego {
 namespace {
@@ -368,12 +369,9 @@ std::string_view Value::TypeName() const {
 }
 
 Result<Value> Value::ParseJson(std::string_view text) {
-  boost::system::error_code ec;
-  boost::json::parse_options opts;
-  opts.max_depth = 1000;
-  boost::json::value j = boost::json::parse(text, ec, {}, opts);
-  if (ec) return MakeError("invalid JSON: " + ec.message());
-  return FromBoost(j);
+  auto j = json::Parse(text, 1000);
+  if (!j) return j.error();
+  return FromBoost(*j);
 }
 
 size_t Value::Hash() const {

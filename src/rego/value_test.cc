@@ -32,6 +32,16 @@ TEST(ValueTest, JsonRoundTripSortsKeysAndPrintsSetsAsArrays) {
   EXPECT_FALSE(Value::ParseJson("{").ok());
 }
 
+// Policy data and json.unmarshal read numbers exactly (the double nearest to the text), and
+// print them back as they were written.
+TEST(ValueTest, JsonNumbersKeepTheirValue) {
+  auto v = Value::ParseJson("[2783.5060394658162, 10769.770028185163, 0.1]");
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->array()[0].as_double(), 2783.5060394658162);
+  EXPECT_EQ(v->array()[1].as_double(), 10769.770028185163);
+  EXPECT_EQ(v->ToJson(), "[2783.5060394658162,10769.770028185163,0.1]");
+}
+
 TEST(ValueTest, GetLooksUpObjectsArraysAndSets) {
   auto v = *Value::ParseJson(R"({"a":[10,20]})");
   ASSERT_NE(v.Get("a"), nullptr);

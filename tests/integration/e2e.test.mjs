@@ -177,6 +177,19 @@ describe('e2e through the gateway (tool_prefix: always)', { ...needsGateway(), t
     assert.equal(resultText(await client.callTool({ name: 'chaos__echo', arguments: { text: big } })), big);
   });
 
+  // The gateway parses every message and writes it anew; numbers must come out as they went in.
+  // These are doubles in JavaScript's own shortest form that Boost.JSON 1.81's default parser
+  // reads one unit in the last place off (9612.386377896033 became 9612.386377896031).
+  test('numbers survive intact in both directions (chaos-server, server-everything)', async () => {
+    const values = [9612.386377896033, 10769.770028185163, 2783.5060394658162, 0.30000000000000004, 0.1,
+      -2.5e-7, 1e21, 5e-324, 9007199254740991, -9223372036854775808, 1.7976931348623157e308];
+    const r = await client.callTool({ name: 'chaos__numbers', arguments: { values } });
+    assert.deepEqual(JSON.parse(resultText(r)), values, 'what reached the server');
+    assert.deepEqual(r.structuredContent.values, values, 'what came back to the client');
+    const sum = await client.callTool({ name: 'everything__get-sum', arguments: { a: 9612.386377896033, b: 0 } });
+    assert.equal(resultText(sum), 'The sum of 9612.386377896033 and 0 is 9612.386377896033.');
+  });
+
   test('parallel calls on one session are not serialized', async () => {
     const t0 = Date.now();
     const results = await Promise.all(
