@@ -70,7 +70,7 @@ class PreciseHandler {
     st.push_uint64(u);
     return true;
   }
-  bool on_double(double d, string_view s, error_code&) {
+  bool on_double(double d, string_view s, error_code& error) {
     std::string_view text(s.data(), s.size());
     if (!number_.empty()) {
       number_.append(s.data(), s.size());
@@ -78,9 +78,15 @@ class PreciseHandler {
     }
     double exact = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), exact);
-    // Out of range (1e400): Boost's own answer stands.
     if (ec == std::errc() && end == text.data() + text.size()) d = exact;
     number_.clear();
+    // 1e400 would be written on as `Infinity`, which is not JSON: refuse it here. (An underflow,
+    // 1e-400, is 0 as in JavaScript.)
+    if (!std::isfinite(d)) {
+      out_of_range = true;
+      error = boost::json::error::exponent_overflow;
+      return false;
+    }
     st.push_double(d);
     return true;
   }
@@ -96,14 +102,62 @@ class PreciseHandler {
   bool on_comment(string_view, error_code&) { return true; }
 
   boost::json::value_stack st;
+  bool out_of_range = false;
 
  private:
   std::string number_;
 };
 
-}  // namespace
+// Rewrites the \u escapes of lone UTF-16 surrogates (a high one not followed by a low one, or a
+// low one alone) to \ufffd. JavaScript's JSON.stringify writes them for a string cut in the
+// middle of an emoji (`text.slice(0, n)`), and JavaScript servers accept them, but Boost rejects
+// them and UTF-8 cannot carry them. Returns false when the text has none.
+bool ReplaceLoneSurrogates(std::string_view text, std::string& out) {
+  auto hex4 = [&](size_t at, unsigned& code) {
+    if (at + 4 > text.size()) return false;
+    auto [end, ec] = std::from_chars(text.data() + at, text.data() + at + 4, code, 16);
+    return ec == std::errc() && end == text.data() + at + 4;
+  };
+  auto surrogate_at = [&](size_t at, unsigned lo, unsigned hi) {
+    unsigned c = 0;
+    return at + 6 <= text.size() && text[at] == '\\' && text[at + 1] == 'u' && hex4(at + 2, c) &&
+           c >= lo && c <= hi;
+  };
+  bool changed = false;
+  bool in_string = false;
+  out.clear();
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    char ch = text[i];
+    if (!in_string) {
+      in_string = ch == '"';
+      out += ch;
+      continue;
+    }
+    if (ch == '"') {
+      in_string = false;
+    } else if (ch == '\\' && i + 1 < text.size()) {
+      if (surrogate_at(i, 0xD800, 0xDBFF) && surrogate_at(i + 6, 0xDC00, 0xDFFF)) {
+        out.append(text.substr(i, 12));  // a well-formed pair
+        i += 11;
+        continue;
+      }
+      if (surrogate_at(i, 0xD800, 0xDFFF)) {
+        out += "\\ufffd";
+        changed = true;
+        i += 5;
+        continue;
+      }
+      out += ch;
+      out += text[++i];  // any other escape, kept as it is
+      continue;
+    }
+    out += ch;
+  }
+  return changed;
+}
 
-Result<value> Parse(std::string_view text, std::size_t max_depth) {
+Result<value> ParseOnce(std::string_view text, std::size_t max_depth, bool& out_of_range) {
   boost::json::parse_options opts;
   opts.max_depth = max_depth;
   unsigned char temp[BOOST_JSON_STACK_BUFFER_SIZE];
@@ -111,9 +165,24 @@ Result<value> Parse(std::string_view text, std::size_t max_depth) {
   p.handler().st.reset();
   error_code ec;
   std::size_t n = p.write_some(false, text.data(), text.size(), ec);
+  out_of_range = p.handler().out_of_range;
   if (!ec && n < text.size()) ec = boost::json::error::extra_data;
+  if (out_of_range) return MakeError("invalid JSON: number out of range (beyond 1.8e308)");
   if (ec) return MakeError("invalid JSON: " + ec.message());
   return p.handler().st.release();
+}
+
+}  // namespace
+
+Result<value> Parse(std::string_view text, std::size_t max_depth) {
+  bool out_of_range = false;
+  auto v = ParseOnce(text, max_depth, out_of_range);
+  if (v.ok() || out_of_range) return v;
+  // Only a text that failed is looked at again: the common case pays nothing.
+  std::string repaired;
+  if (!ReplaceLoneSurrogates(text, repaired)) return v;
+  auto again = ParseOnce(repaired, max_depth, out_of_range);
+  return again.ok() ? again : v;
 }
 
 const value* Find(const object& o, std::string_view key) { return o.if_contains(key); }

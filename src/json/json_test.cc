@@ -82,6 +82,41 @@ TEST(JsonParse, RejectsWhatIsNotOneJsonText) {
   EXPECT_TRUE(Parse(" {\"a\": [true, false, null, \"x\"]} ").ok());
 }
 
+// 1e400 is valid JSON but no double: written on it would become `Infinity`, which is not.
+TEST(JsonParse, NumbersBeyondTheDoubleRangeAreRefused) {
+  auto v = Parse(R"({"a":1e400})");
+  ASSERT_FALSE(v.ok());
+  EXPECT_NE(v.error().message.find("number out of range"), std::string::npos) << v.error().message;
+  EXPECT_FALSE(Parse("-1e309").ok());
+  EXPECT_EQ(ParseNumber("1e-400"), 0.0);  // an underflow is 0, as in JavaScript
+}
+
+// JSON.stringify("😀".slice(0, 1)) is "\ud83d": JavaScript writes lone surrogates as escapes and
+// reads them back. They become U+FFFD (UTF-8 cannot carry them) instead of failing the message.
+TEST(JsonParse, LoneSurrogateEscapesBecomeReplacementCharacters) {
+  auto text = [](std::string_view json) {
+    auto v = Parse(json);
+    EXPECT_TRUE(v.ok()) << json;
+    return v.ok() ? std::string(v->get_array()[0].get_string()) : std::string();
+  };
+  EXPECT_EQ(text(R"(["cut \ud83d"])"), "cut \xEF\xBF\xBD");
+  EXPECT_EQ(text(R"(["\udc00 low alone"])"), "\xEF\xBF\xBD low alone");
+  EXPECT_EQ(text(R"(["\ud800\u0041"])"),
+            "\xEF\xBF\xBD"
+            "A");
+  EXPECT_EQ(text(R"(["\ud800\ud800\ude00"])"), "\xEF\xBF\xBD\xF0\x90\x88\x80");
+  // Pairs, escaped backslashes and keys are left alone.
+  EXPECT_EQ(text(R"(["\ud83d\ude00"])"), "\xF0\x9F\x98\x80");
+  EXPECT_EQ(text(R"(["a\\ud800"])"), "a\\ud800");
+  auto key = Parse(R"({"k\ud800":"\\\ud800"})");
+  ASSERT_TRUE(key.ok());
+  EXPECT_EQ(key->get_object().begin()->key(), "k\xEF\xBF\xBD");
+  EXPECT_EQ(key->get_object().begin()->value().get_string(), "\\\xEF\xBF\xBD");
+  // A text with another fault still fails, with the first error.
+  EXPECT_FALSE(Parse(R"(["\ud800", ])").ok());
+  EXPECT_FALSE(Parse(R"(["\ud800)").ok());
+}
+
 TEST(JsonParse, DepthIsBounded) {
   std::string deep(65, '[');
   deep += std::string(65, ']');

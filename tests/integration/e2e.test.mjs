@@ -173,6 +173,10 @@ describe('e2e through the gateway (tool_prefix: always)', { ...needsGateway(), t
   test('payloads survive intact: unicode, control characters, 1 MiB', async () => {
     const tricky = 'héllo wörld — 你好 🎉 "quotes" \\backslash\\ tab\tnewline\nnul-ish \u0001 \u2028 end';
     assert.equal(resultText(await client.callTool({ name: 'chaos__echo', arguments: { text: tricky } })), tricky);
+    // A string cut inside a surrogate pair (JSON.stringify writes "\ud83d"): the tool gets U+FFFD
+    // in its place, as UTF-8 has no lone surrogates, instead of the call failing to parse.
+    const cut = 'cut 😀'.slice(0, 5);
+    assert.equal(resultText(await client.callTool({ name: 'chaos__echo', arguments: { text: cut } })), 'cut \ufffd');
     const big = 'abcdefghij'.repeat(104858); // ~1 MiB
     assert.equal(resultText(await client.callTool({ name: 'chaos__echo', arguments: { text: big } })), big);
   });
