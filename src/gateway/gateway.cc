@@ -550,17 +550,26 @@ class GatewayImpl : public Gateway {
           *res, 406, nullptr, jsonrpc::kInvalidRequest,
           "Not Acceptable: Accept must include application/json and text/event-stream");
     }
-    auto parsed = jsonrpc::Parse(req.body);
+    auto doc = json::Parse(req.body);
+    if (!doc.ok()) {
+      return SendRpcError(*res, 400, nullptr, jsonrpc::kParseError,
+                          "Parse error: " + doc.error().message);
+    }
+    std::string_view pv = req.header("mcp-protocol-version");
+    if (!pv.empty() && !StreamableVersion(pv)) {
+      const json::value* id = doc->is_object() ? doc->get_object().if_contains("id") : nullptr;
+      return SendRpcError(*res, 400, id ? *id : json::value(), jsonrpc::kInvalidRequest,
+                          "Bad Request: unsupported MCP-Protocol-Version '" + std::string(pv) +
+                              "' (supported: 2025-11-25, 2025-06-18, 2025-03-26)");
+    }
+    if (doc->is_array()) {
+      return HandleBatch(req, res, std::move(doc->get_array()), accepts_json, accepts_sse);
+    }
+    auto parsed = jsonrpc::FromValue(std::move(doc).value());
     if (!parsed.ok())
       return SendRpcError(*res, 400, nullptr, parsed.error().code, parsed.error().message);
     Message msg = std::move(parsed).value();
 
-    std::string_view pv = req.header("mcp-protocol-version");
-    if (!pv.empty() && !StreamableVersion(pv)) {
-      return SendRpcError(*res, 400, msg.id(), jsonrpc::kInvalidRequest,
-                          "Bad Request: unsupported MCP-Protocol-Version '" + std::string(pv) +
-                              "' (supported: 2025-11-25, 2025-06-18, 2025-03-26)");
-    }
     std::string_view sid = req.header("mcp-session-id");
     if (msg.kind == Kind::kRequest && msg.method == "initialize") {
       if (!sid.empty()) {
@@ -591,6 +600,87 @@ class GatewayImpl : public Gateway {
     if (!stream.json_pending) StartSse(*session, stream);
     WatchDisconnect(*session, stream);
     OnClientRequest(*session, stream, std::move(msg), std::string(req.header("x-request-id")));
+  }
+
+  // A JSON-RPC batch. MCP 2025-03-26 obliges a server to receive them and 2025-06-18 removed
+  // them, so only a session that negotiated 2025-03-26 may send one. Each member is handled as if
+  // it came alone; the requests' answers share one stream (SSE, as each is ready) or, for a
+  // client that takes only JSON, one array once all are in. Members that are not valid messages
+  // get an error each (id null), as JSON-RPC 2.0 has it.
+  void HandleBatch(const http::Request& req, const std::shared_ptr<http::Responder>& res,
+                   json::array batch, bool accepts_json, bool accepts_sse) {
+    constexpr size_t kMaxBatchMembers = 100;
+    std::string sid(req.header("mcp-session-id"));
+    if (sid.empty()) {
+      return SendRpcError(*res, 400, nullptr, jsonrpc::kInvalidRequest,
+                          "Bad Request: Mcp-Session-Id header is required (initialize first, on "
+                          "its own: it cannot be part of a batch)");
+    }
+    Session* session = OwnSession(sid);
+    if (!session || session->legacy_sse) {
+      return SendRpcError(*res, 404, nullptr, jsonrpc::kInvalidRequest, "Session not found");
+    }
+    if (session->protocol_version != "2025-03-26") {
+      return SendRpcError(*res, 400, nullptr, jsonrpc::kInvalidRequest,
+                          "Invalid Request: JSON-RPC batches are not supported in MCP " +
+                              session->protocol_version +
+                              " (MCP 2025-06-18 removed them; only 2025-03-26 sessions may batch)");
+    }
+    if (batch.empty() || batch.size() > kMaxBatchMembers) {
+      return SendRpcError(
+          *res, 400, nullptr, jsonrpc::kInvalidRequest,
+          "Invalid Request: a batch holds 1 to " + std::to_string(kMaxBatchMembers) + " messages");
+    }
+    session->last_seen = loop_.Now();
+    std::vector<std::string> refused;  // error responses to members that are not messages
+    std::vector<Message> requests;
+    std::vector<Message> others;  // notifications and responses
+    for (auto& member : batch) {
+      auto m = jsonrpc::FromValue(std::move(member));
+      if (!m.ok()) {
+        refused.push_back(jsonrpc::MakeErrorResponse(nullptr, m.error().code, m.error().message));
+      } else if (m->kind == Kind::kRequest && m->method == "initialize") {
+        refused.push_back(jsonrpc::MakeErrorResponse(
+            m->id(), jsonrpc::kInvalidRequest,
+            "Invalid Request: initialize must not be part of a JSON-RPC batch"));
+      } else {
+        (m->kind == Kind::kRequest ? requests : others).push_back(std::move(m).value());
+      }
+    }
+    if (requests.empty()) {
+      if (refused.empty()) {
+        res->Send(202, {}, "");
+      } else {
+        http::Headers h = JsonHeaders();
+        h.push_back({"mcp-session-id", sid});
+        res->Send(200, std::move(h), "[" + Join(refused, ",") + "]");
+      }
+      for (auto& m : others) {
+        if (Session* s = OwnSession(sid)) OnClientMessage(*s, std::move(m));
+      }
+      return;
+    }
+    Stream& stream = session->NewStream(false);
+    const uint64_t stream_id = stream.id;
+    stream.responder = res;
+    stream.open_requests = static_cast<int>(requests.size());
+    stream.batch_json =
+        !accepts_sse || (accepts_json && cfg_.post_response == config::PostResponse::kJson);
+    stream.json_only = !accepts_sse;
+    if (!stream.batch_json) StartSse(*session, stream);
+    WatchDisconnect(*session, stream);
+    for (const auto& e : refused) Emit(*session, stream_id, e, true);
+    for (auto& m : others) {
+      if (Session* s = OwnSession(sid)) OnClientMessage(*s, std::move(m));
+    }
+    std::string request_id(req.header("x-request-id"));
+    for (size_t i = 0; i < requests.size(); ++i) {
+      Session* s = OwnSession(sid);
+      Stream* st = s ? s->FindStream(stream_id) : nullptr;
+      if (!st) break;
+      OnClientRequest(*s, *st, std::move(requests[i]),
+                      request_id.empty() ? "" : request_id + "." + std::to_string(i + 1));
+    }
   }
 
   void StartSse(Session& session, Stream& stream) {
@@ -627,6 +717,14 @@ class GatewayImpl : public Gateway {
       log::Debug("no stream to deliver a message on; dropped", {{"session", session.id}});
       return;
     }
+    if (st->batch_json) {
+      if (is_final) {
+        st->batch_answers.emplace_back(message);
+      } else if (Stream* get = session.FindStream(session.standalone_stream)) {
+        AppendEvent(*get, message);  // as for any client that takes no stream on its POST
+      }
+      return;
+    }
     if (st->json_pending) {
       if (is_final && st->responder && !st->responder->Started()) {
         st->json_pending = false;
@@ -649,6 +747,19 @@ class GatewayImpl : public Gateway {
     Stream* st = session.FindStream(stream_id);
     if (!st || st->standalone) return;
     if (--st->open_requests > 0) return;
+    if (st->batch_json) {
+      if (st->responder && !st->responder->Started()) {
+        http::Headers h = JsonHeaders();
+        h.push_back({"mcp-session-id", session.id});
+        if (st->batch_answers.empty()) {
+          st->responder->Send(204, {}, "");  // every request was cancelled
+        } else {
+          st->responder->Send(200, std::move(h), "[" + Join(st->batch_answers, ",") + "]");
+        }
+      }
+      session.streams.erase(stream_id);
+      return;
+    }
     if (!st->responder && !st->log.empty()) {
       // The client went away mid-stream: keep what it missed for a GET with Last-Event-ID.
       // Bounded: a session keeps at most kMaxDetachedStreams such streams.

@@ -16,6 +16,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "http/http.h"
 #include "json/json.h"
@@ -29,6 +30,10 @@ struct Stream {
   bool json_only = false;                      // POST whose client accepts only application/json
   bool json_pending = false;  // POST that may still be answered as plain JSON (auto mode)
   int open_requests = 0;      // responses still owed on this stream
+  // A JSON-RPC batch answered as one JSON array (its client takes no SSE): the final answers,
+  // sent together once the last is in.
+  bool batch_json = false;
+  std::vector<std::string> batch_answers;
   uint64_t next_seq = 0;
   std::deque<std::pair<uint64_t, std::string>> log;  // seq -> formatted SSE event
   size_t log_bytes = 0;

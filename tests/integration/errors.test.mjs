@@ -137,6 +137,49 @@ describe('protocol errors (raw HTTP)', { ...needsGateway(), timeout: 90000 }, ()
     }
   });
 
+  // MCP 2025-03-26 obliges a server to receive JSON-RPC batches ("MUST support receiving");
+  // 2025-06-18 removed them (the case above). Members are answered each as if sent alone.
+  test('a 2025-03-26 session may batch: every request answered, bad members refused one by one', async () => {
+    const old = await rawSession(gw, { protocolVersion: '2025-03-26' });
+    assert.equal(old.protocolVersion, '2025-03-26');
+    const opts = { sessionId: old.sessionId, protocolVersion: old.protocolVersion };
+    const batch = [
+      { jsonrpc: '2.0', id: 'a', method: 'ping' },
+      { jsonrpc: '2.0', id: 'b', method: 'tools/call', params: { name: 'chaos__echo', arguments: { text: 'in a batch' } } },
+      { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'nothing-to-cancel' } },
+      42,
+      { jsonrpc: '2.0', id: 'c', method: 'initialize', params: { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 'x', version: '1' } } },
+      { jsonrpc: '2.0', id: 'd', method: 'tools/call', params: { name: 'chaos__slow', arguments: { ms: 200 } } },
+    ];
+    // Accepting SSE: one event per answer as each is ready; accepting only JSON: one array.
+    for (const accept of ['application/json, text/event-stream', 'application/json']) {
+      const r = await postMcp(gw, batch, { ...opts, headers: { accept } });
+      assert.equal(r.status, 200, `${accept}: ${r.text}`);
+      const ct = r.headers.get('content-type');
+      if (accept === 'application/json') {
+        assert.match(ct, /^application\/json/, ct);
+        assert.ok(Array.isArray(JSON.parse(r.text)), r.text);
+      } else {
+        assert.match(ct, /^text\/event-stream/, ct);
+      }
+      assert.equal(r.messages.length, 5, `${accept}: ${r.text}`);
+      const byId = Object.fromEntries(r.messages.filter((m) => m.id !== null).map((m) => [m.id, m]));
+      assert.deepEqual(byId.a.result, {}, r.text);
+      assert.equal(resultText(byId.b.result), 'in a batch');
+      assert.equal(byId.c.error?.code, -32600, r.text);
+      assert.equal(resultText(byId.d.result), 'slept 200');
+      const anonymous = r.messages.filter((m) => m.id === null);
+      assert.equal(anonymous.length, 1, r.text);
+      assert.equal(anonymous[0].error?.code, -32600, r.text);
+    }
+    // Notifications only: 202 without a body. Empty, or without a session: -32600.
+    const note = await postMcp(gw, [{ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'x' } }], opts);
+    assert.equal(note.status, 202, note.text);
+    assert.equal(note.text, '');
+    assertRpcError(await postMcp(gw, [], opts), 400, -32600, 'empty batch');
+    assertRpcError(await postMcp(gw, [batch[4]], {}), 400, -32600, 'initialize in a batch, no session');
+  });
+
   test('unknown method -> JSON-RPC -32601', async () => {
     const r = await rawRequest(gw, session, 21, 'no/such-method', {});
     assert.equal(r.status, 200, r.text);

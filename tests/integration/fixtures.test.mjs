@@ -37,13 +37,13 @@ async function chaosClient({ env } = {}) {
 }
 
 describe('chaos-server over stdio', { timeout: 30000 }, () => {
-  test('lists its tools and answers echo/slow/pid/env', async () => {
+  test('lists its tools and answers echo/slow/pid/env/numbers', async () => {
     const { client, transport } = await chaosClient({ env: { CHAOS_TEST_VAR: 'v42' } });
     try {
       const { tools } = await client.listTools();
       assert.deepEqual(
         tools.map((t) => t.name).sort(),
-        ['crash', 'echo', 'elicit', 'env', 'hang', 'pid', 'progress', 'roots', 'sample', 'slow'],
+        ['crash', 'echo', 'elicit', 'env', 'hang', 'numbers', 'pid', 'progress', 'roots', 'sample', 'slow'],
       );
       assert.equal(resultText(await client.callTool({ name: 'echo', arguments: { text: 'hi there' } })), 'hi there');
       const t0 = Date.now();
@@ -51,6 +51,10 @@ describe('chaos-server over stdio', { timeout: 30000 }, () => {
       assert.ok(Date.now() - t0 >= 290);
       assert.equal(resultText(await client.callTool({ name: 'pid', arguments: {} })), String(transport.pid));
       assert.equal(resultText(await client.callTool({ name: 'env', arguments: { name: 'CHAOS_TEST_VAR' } })), 'v42');
+      const values = [9612.386377896033, 0.1, -3];
+      const n = await client.callTool({ name: 'numbers', arguments: { values } });
+      assert.deepEqual(JSON.parse(resultText(n)), values);
+      assert.deepEqual(n.structuredContent, { values });
     } finally {
       await client.close();
     }
