@@ -578,10 +578,6 @@ class AuthenticatorImpl : public Authenticator {
   uint64_t fetches_ = 0;
   std::string last_error_;
   std::deque<Waiter> waiters_;
-  struct StringHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
   // Keyed by the whole token (compared in full), so no crafted token can hit another's entry.
   std::unordered_map<std::string, CacheEntry, StringHash, std::equal_to<>> cache_;
 };

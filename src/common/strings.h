@@ -1,6 +1,7 @@
 // Small string helpers shared by modules.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,5 +18,12 @@ inline std::string Join(const std::vector<std::string>& items, std::string_view 
   }
   return out;
 }
+
+// Hash for unordered containers keyed by std::string that are looked up by std::string_view
+// without building a string: std::unordered_map<std::string, T, StringHash, std::equal_to<>>.
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
 
 }  // namespace mcpgw

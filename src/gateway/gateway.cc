@@ -1,6 +1,7 @@
 #include "gateway/gateway.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <ctime>
 #include <map>
@@ -1414,6 +1415,36 @@ class GatewayImpl : public Gateway {
     if (!recorder_->Record(std::move(row), std::move(f.args), std::move(deliver))) copy();
   }
 
+  // The policy item of a list entry (policy::ListItem: its path and resource). It depends only
+  // on the catalog and the configuration, so it is made once per catalog (OnUpstreamChange
+  // forgets them all) rather than once per list.
+  rego::Value ListItemOf(const std::string& kind, const json::object& o) {
+    constexpr size_t kMaxKept = 100000;  // the catalog's size, unless it is absurdly large
+    const bool is_resource = kind != "tools" && kind != "prompts";
+    std::string_view name = json::FindString(o, is_resource ? "uri" : "name");
+    auto& kept = list_items_[kind == "tools" ? 0 : kind == "prompts" ? 1 : 2];
+    if (auto it = kept.find(name); it != kept.end()) return it->second;
+    std::string key(name);
+    policy::Resource res;
+    std::string path;
+    if (kind == "tools") {
+      const Target* t = catalog_.FindTool(key);
+      res = t ? ToolResource(key, *t) : policy::Resource{};
+      res.kind = "tool";
+      path = "/tools/" + key + "/invoke";
+    } else if (kind == "prompts") {
+      const Target* t = catalog_.FindPrompt(key);
+      res = t ? PromptResource(key, *t) : policy::Resource{};
+      res.kind = "prompt";
+      path = "/prompts/" + key + "/get";
+    } else {
+      res = UriResource(catalog_.ServerForUri(key), key);
+      path = "/resources/read";
+    }
+    if (kept.size() >= kMaxKept) kept.clear();
+    return kept.emplace(std::move(key), policy::ListItem(path, res)).first->second;
+  }
+
   // tools/list, prompts/list, resources/list: each item is shown only if the policy would allow
   // its call (input.list = true, no arguments). One batch of decisions per list.
   void ListFiltered(Session& s, uint64_t stream_id, const Message& msg, const char* key,
@@ -1424,60 +1455,42 @@ class GatewayImpl : public Gateway {
     }
     std::string k = key;
     rego::Value user = policy::UserValue(SubjectOf(RequestIdentity(s)));
-    // One base input for the whole list (same user, clock and session); the items differ only
-    // in path and resource (policy::kListVarying), which lets the engine share the rest.
+    // One base input for the whole list (same user, clock and session); the items carry only
+    // their path and resource (policy::ListItem), which lets the engine share the rest.
     std::string mcp_method = k == "tools"     ? "tools/call"
                              : k == "prompts" ? "prompts/get"
                                               : "resources/read";
     rego::Value base = policy::BuildInput(PolicyRequest("", mcp_method, true, s.id), user, {});
-    std::vector<rego::Value> inputs;
-    inputs.reserve(items.size());
+    std::vector<rego::Value> list_items;
+    list_items.reserve(items.size());
     for (const auto& item : items) {
       static const json::object kNone;
-      const json::object& o = item.is_object() ? item.get_object() : kNone;
-      policy::Resource res;
-      std::string path;
-      if (k == "tools") {
-        std::string name(json::FindString(o, "name"));
-        const Target* t = catalog_.FindTool(name);
-        res = t ? ToolResource(name, *t) : policy::Resource{};
-        res.kind = "tool";
-        path = "/tools/" + name + "/invoke";
-      } else if (k == "prompts") {
-        std::string name(json::FindString(o, "name"));
-        const Target* t = catalog_.FindPrompt(name);
-        res = t ? PromptResource(name, *t) : policy::Resource{};
-        res.kind = "prompt";
-        path = "/prompts/" + name + "/get";
-      } else {
-        std::string uri(json::FindString(o, "uri"));
-        res = UriResource(catalog_.ServerForUri(uri), uri);
-        path = "/resources/read";
-      }
-      inputs.push_back(policy::WithResource(base, path, res));
+      list_items.push_back(ListItemOf(k, item.is_object() ? item.get_object() : kNone));
     }
-    decider_->DecideMany(std::move(inputs), [this, sid = s.id, stream_id, id = msg.id(), items,
-                                             k](const std::vector<policy::Decision>& decisions) {
-      Session* session = sessions_.Find(sid);
-      if (!session) return;
-      json::array visible;
-      for (size_t i = 0; i < items.size() && i < decisions.size(); ++i) {
-        if (decisions[i].allow) visible.push_back(items[i]);
-      }
-      // One line per filtered list (not an audit event: nothing was used), with the batch's
-      // decision id.
-      if (visible.size() < items.size() && !decisions.empty()) {
-        log::Info("list filtered by policy",
-                  {{"session", session->id},
-                   {"sub", LoggedSubject(session->subject)},
-                   {"method", k + "/list"},
-                   {"decision_id", decisions.front().decision_id},
-                   {"items", static_cast<int64_t>(items.size())},
-                   {"hidden", static_cast<int64_t>(items.size() - visible.size())}});
-      }
-      Emit(*session, stream_id, jsonrpc::MakeResult(id, ListResult(k.c_str(), visible)), true);
-      FinishRequestOnStream(*session, stream_id);
-    });
+    decider_->DecideMany(
+        base, std::move(list_items),
+        [this, sid = s.id, stream_id, id = msg.id(), items,
+         k](const std::vector<policy::Decision>& decisions) {
+          Session* session = sessions_.Find(sid);
+          if (!session) return;
+          json::array visible;
+          for (size_t i = 0; i < items.size() && i < decisions.size(); ++i) {
+            if (decisions[i].allow) visible.push_back(items[i]);
+          }
+          // One line per filtered list (not an audit event: nothing was used), with the batch's
+          // decision id.
+          if (visible.size() < items.size() && !decisions.empty()) {
+            log::Info("list filtered by policy",
+                      {{"session", session->id},
+                       {"sub", LoggedSubject(session->subject)},
+                       {"method", k + "/list"},
+                       {"decision_id", decisions.front().decision_id},
+                       {"items", static_cast<int64_t>(items.size())},
+                       {"hidden", static_cast<int64_t>(items.size() - visible.size())}});
+          }
+          Emit(*session, stream_id, jsonrpc::MakeResult(id, ListResult(k.c_str(), visible)), true);
+          FinishRequestOnStream(*session, stream_id);
+        });
   }
 
   void Forward(Session& s, uint64_t stream_id, const Message& msg, const std::string& server,
@@ -2299,6 +2312,7 @@ class GatewayImpl : public Gateway {
     std::string prompts_fp = catalog_.prompts_fingerprint();
     std::string res_fp = catalog_.resources_fingerprint();
     catalog_.Rebuild(lists, cfg_.tool_prefix, cfg_.prefix_separator);
+    for (auto& kept : list_items_) kept.clear();
     if (tools_fp != catalog_.tools_fingerprint()) Broadcast("notifications/tools/list_changed");
     if (prompts_fp != catalog_.prompts_fingerprint())
       Broadcast("notifications/prompts/list_changed");
@@ -2391,6 +2405,9 @@ class GatewayImpl : public Gateway {
   std::unordered_map<std::string, ProgressRoute> progress_;
   std::unordered_map<std::string, std::vector<std::string>> session_routes_;  // session -> routes
   std::unordered_map<std::string, ServerRequest> server_requests_;
+  // ListItemOf: tools, prompts and resources by name or URI, for the current catalog.
+  std::array<std::unordered_map<std::string, rego::Value, StringHash, std::equal_to<>>, 3>
+      list_items_;
   std::unordered_map<std::string, std::set<std::string>> subscribers_;  // uri -> session ids
   std::unordered_map<std::string, std::string> subscription_server_;
   std::unique_ptr<auth::Authenticator> auth_;

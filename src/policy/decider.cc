@@ -3,22 +3,23 @@
 #include <memory>
 
 #include "common/random.h"
+#include "policy/input.h"
 
 namespace mcpgw::policy {
 
-void Decider::DecideMany(std::vector<rego::Value> inputs, DoneMany done) {
+void Decider::DecideMany(const rego::Value& base, std::vector<rego::Value> items, DoneMany done) {
   struct State {
     std::vector<Decision> out;
     size_t remaining = 0;
     DoneMany done;
   };
-  if (inputs.empty()) return done({});
+  if (items.empty()) return done({});
   auto st = std::make_shared<State>();
-  st->out.resize(inputs.size());
-  st->remaining = inputs.size();
+  st->out.resize(items.size());
+  st->remaining = items.size();
   st->done = std::move(done);
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    Decide(inputs[i], [st, i](Decision d) {
+  for (size_t i = 0; i < items.size(); ++i) {
+    Decide(WithItem(base, items[i]), [st, i](Decision d) {
       st->out[i] = std::move(d);
       if (--st->remaining == 0) st->done(std::move(st->out));
     });

@@ -57,9 +57,10 @@ class Decider {
 
   // One decision (embedded: microseconds, inline; remote: bounded by the configured deadline).
   virtual void Decide(const rego::Value& input, Done done) = 0;
-  // Many independent decisions (list filtering), answers in input order. The default calls
-  // Decide for each; backends may do better.
-  virtual void DecideMany(std::vector<rego::Value> inputs, DoneMany done);
+  // The decisions of a list's items (filtering), answers in item order. Item i's input is
+  // `base` with the members of items[i] put in (policy::ListItem, policy::WithItem). The default
+  // calls Decide for each; backends may do better.
+  virtual void DecideMany(const rego::Value& base, std::vector<rego::Value> items, DoneMany done);
 
   // Replaces the data document at `path` ("mcp/emergency") at runtime: the embedded engine
   // recompiles with the new data, the remote one PUTs it to OPA's Data API.

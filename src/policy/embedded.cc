@@ -31,8 +31,8 @@ class EmbeddedDecider : public Decider {
 
   // List filtering: one batch (documents that do not depend on the item are computed once per
   // list), no reasons (nobody sees them) and one decision id for the whole list (used in logs).
-  void DecideMany(std::vector<rego::Value> inputs, DoneMany done) override {
-    std::vector<Decision> out(inputs.size());
+  void DecideMany(const rego::Value& base, std::vector<rego::Value> items, DoneMany done) override {
+    std::vector<Decision> out(items.size());
     std::string id = NewDecisionId();
     std::shared_ptr<const rego::Policy> policy = store_.Current();
     if (!policy) {
@@ -41,7 +41,7 @@ class EmbeddedDecider : public Decider {
       for (auto& d : out) Deny(d, id);
       return done(std::move(out));
     }
-    auto results = policy->EvalPathBatch(decision_path_, inputs, kListVarying, {});
+    auto results = policy->EvalPathBatch(decision_path_, base, items, {});
     size_t failed = 0;
     std::optional<Undecided> first;
     for (size_t i = 0; i < out.size(); ++i) {

@@ -112,14 +112,15 @@ TEST_F(EmbeddedTest, AllowsAndDeniesWithReasons) {
 
 TEST_F(EmbeddedTest, DecideManyAnswersInOrder) {
   Make();
-  std::vector<rego::Value> inputs;
+  std::vector<rego::Value> items;
   for (const char* role : {"admin", "user", "admin"}) {
-    inputs.push_back(rego::MakeObject(
+    items.push_back(rego::MakeObject(
         {{"user",
           rego::MakeObject({{"roles", rego::Value::FromArray({rego::Value::String(role)})}})}}));
   }
   std::vector<Decision> got;
-  decider_->DecideMany(inputs, [&](std::vector<Decision> d) { got = std::move(d); });
+  decider_->DecideMany(rego::Value::EmptyObject(), items,
+                       [&](std::vector<Decision> d) { got = std::move(d); });
   ASSERT_EQ(got.size(), 3u);
   EXPECT_TRUE(got[0].allow);
   EXPECT_FALSE(got[1].allow);

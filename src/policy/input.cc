@@ -121,10 +121,18 @@ rego::Value ResourceValue(const Resource& res) {
 
 }  // namespace
 
-rego::Value WithResource(const rego::Value& base, const std::string& path, const Resource& res) {
-  rego::Object in = base.object();
-  in.insert_or_assign(Key("path"), Str(path));
-  in.insert_or_assign(Key("resource"), ResourceValue(res));
+rego::Value ListItem(const std::string& path, const Resource& res) {
+  rego::Object item;
+  item.emplace_hint(item.end(), Key("path"), Str(path));
+  item.emplace_hint(item.end(), Key("resource"), ResourceValue(res));
+  return rego::Value::FromObject(std::move(item));
+}
+
+rego::Value WithItem(const rego::Value& base, const rego::Value& item) {
+  rego::Object in = base.is_object() ? base.object() : rego::Object{};
+  if (item.is_object()) {
+    for (const auto& [k, v] : item.object()) in.insert_or_assign(k, v);
+  }
   return rego::Value::FromObject(std::move(in));
 }
 

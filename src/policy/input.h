@@ -5,7 +5,7 @@
 //    "resource": {"kind", "server", "tenant", "tool", "name", "uri", "action", "labels"},
 //    "args", "session", "env", "network": {"ip"}, "time": {"now_ns", "rfc3339"}}
 //
-// `user` is built once per request (UserValue) and shared by the inputs of a list.
+// `user` is built once per request (UserValue); the items of a list share the request's input.
 #pragma once
 
 #include <cstdint>
@@ -50,12 +50,12 @@ struct Request {
 
 rego::Value UserValue(const Subject& subject);
 rego::Value BuildInput(const Request& request, const rego::Value& user, const Resource& resource);
-// The items of one list: `base` (a BuildInput result) with another path and resource. Everything
-// else is shared with `base`, so the engine can evaluate a list as one batch (kListVarying).
-rego::Value WithResource(const rego::Value& base, const std::string& path,
-                         const Resource& resource);
-// The top-level input keys in which the items of one list differ.
-inline const std::vector<std::string> kListVarying = {"path", "resource"};
+// One item of a list: the input members in which it differs from the list request's input (a
+// BuildInput result), {"path", "resource"}. The embedded engine evaluates a list as one batch
+// of these (rego::Policy::EvalPathBatch); WithItem puts an item's input together.
+rego::Value ListItem(const std::string& path, const Resource& resource);
+// `base` with the members of `item` put in: the input document of one list item.
+rego::Value WithItem(const rego::Value& base, const rego::Value& item);
 
 // JSON to a Rego value (numbers that do not fit int64 become doubles).
 rego::Value FromJson(const json::value& v);

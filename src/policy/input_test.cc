@@ -69,7 +69,7 @@ TEST(PolicyInput, ListDecisionsCarryNoArgsAndAnonymousDefaults) {
 
 // A list item's input is the list request's input with the item's path and resource: the same
 // document BuildInput makes for that path and resource.
-TEST(PolicyInput, WithResourceGivesWhatBuildInputGives) {
+TEST(PolicyInput, ListItemsGiveWhatBuildInputGives) {
   Request req;
   req.mcp_method = "tools/list";
   req.list = true;
@@ -84,8 +84,10 @@ TEST(PolicyInput, WithResourceGivesWhatBuildInputGives) {
   b.uri = "demo://x";
   for (const Resource& res : {a, b}) {
     req.path = "/prompts/" + res.name + "/get";
-    EXPECT_EQ(WithResource(base, req.path, res), BuildInput(req, UserValue(Subject{}), res))
-        << WithResource(base, req.path, res).ToJson();
+    rego::Value item = ListItem(req.path, res);
+    EXPECT_EQ(item.size(), 2u) << item.ToJson();  // path and resource, nothing else
+    EXPECT_EQ(WithItem(base, item), BuildInput(req, UserValue(Subject{}), res))
+        << WithItem(base, item).ToJson();
   }
 }
 

@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "policy/decider.h"
+#include "policy/input.h"
 
 namespace mcpgw::policy {
 namespace {
@@ -62,12 +63,13 @@ class OpaDecider : public Decider {
              });
   }
 
-  void DecideMany(std::vector<rego::Value> inputs, DoneMany done) override {
-    if (inputs.empty()) return done({});
+  void DecideMany(const rego::Value& base, std::vector<rego::Value> items, DoneMany done) override {
+    if (items.empty()) return done({});
     auto st = std::make_shared<Batch>();
-    st->out.resize(inputs.size());
-    st->remaining = inputs.size();
-    st->inputs = std::move(inputs);
+    st->out.resize(items.size());
+    st->remaining = items.size();
+    st->inputs.reserve(items.size());
+    for (const auto& item : items) st->inputs.push_back(WithItem(base, item));
     st->done = std::move(done);
     Pump(st);
   }

@@ -187,14 +187,17 @@ TEST_F(OpaDeciderTest, DecideManyKeepsOrder) {
                                                  std::shared_ptr<http::Responder> res) {
     bool odd = req.body.find("\"n\":1") != std::string::npos ||
                req.body.find("\"n\":3") != std::string::npos;
-    res->Send(200, {}, odd ? R"({"result":true})" : R"({"result":false})");
+    bool whole = req.body.find("\"base\":true") != std::string::npos;  // the base's members too
+    res->Send(200, {}, odd && whole ? R"({"result":true})" : R"({"result":false})");
   };
   Reply("POST /v1/data/mcp/authz/reasons", 200, R"({"result":["even"]})");
   Make();
-  std::vector<rego::Value> inputs;
-  for (int i = 0; i < 40; ++i) inputs.push_back(rego::MakeObject({{"n", rego::Value::Int(i % 4)}}));
+  std::vector<rego::Value> items;
+  for (int i = 0; i < 40; ++i) items.push_back(rego::MakeObject({{"n", rego::Value::Int(i % 4)}}));
   std::optional<std::vector<Decision>> got;
-  decider_->DecideMany(inputs, [&](std::vector<Decision> d) { got = std::move(d); });
+  // Each item's input goes to OPA whole: the base's members with the item's put in.
+  decider_->DecideMany(rego::MakeObject({{"base", rego::Value::True()}}), items,
+                       [&](std::vector<Decision> d) { got = std::move(d); });
   RunUntil([&] { return got.has_value(); });
   ASSERT_TRUE(got.has_value());
   ASSERT_EQ(got->size(), 40u);

@@ -76,15 +76,15 @@ class Policy {
                                                 const Value* input,
                                                 const EvalOptions& options) const = 0;
 
-  // EvalPath once per input, for inputs that differ only in the top-level keys named in
-  // `varying` (the items of one user's tools/list differ in "resource", "path" and "method").
-  // Documents that read none of those keys are computed once for the whole batch. An input
-  // that differs elsewhere from the one the shared documents came from is evaluated afresh, so
-  // the results are always those of EvalPath. One result per input, in order; an evaluation
-  // error fails only its own input.
+  // EvalPath once per item of a list (one user's tools/list: one item per tool). Item i's input
+  // is `base` (an object) with the top-level members of items[i] (an object; "resource" and
+  // "path", say) put in. Documents that read none of the members the items put in are computed
+  // once for the whole batch, and an item's whole input is put together only if the policy reads
+  // it whole, so the results are those of EvalPath on each item's input at a fraction of the
+  // cost. One result per item, in order; an evaluation error fails only its own item.
   virtual std::vector<Result<std::optional<Value>>> EvalPathBatch(
-      std::span<const std::string> path, std::span<const Value> inputs,
-      std::span<const std::string> varying, const EvalOptions& options) const = 0;
+      std::span<const std::string> path, const Value& base, std::span<const Value> items,
+      const EvalOptions& options) const = 0;
 
   // Full paths of every rule, "data.<package>.<rule>" (for the test runner: test_* / todo_test_*).
   virtual std::vector<std::string> RulePaths() const = 0;

@@ -114,6 +114,7 @@ class Evaluator {
   void SetInput(const Value& input, bool has_input) {
     input_ = input;
     has_input_ = has_input;
+    overlay_ = nullptr;
     ++input_epoch_;
   }
 
@@ -121,18 +122,42 @@ class Evaluator {
   const Value* InputAt(const Term& t) {
     auto id = static_cast<size_t>(t.input_path_id);
     if (input_at_epoch_[id] == input_epoch_) return input_at_[id];
-    const Value* v = &input_;
-    for (size_t i = 1; v && i <= t.input_path_len; ++i) v = Lookup(*v, t.items[i]->value, false);
+    const Value* v = t.input_path_len == 0 ? &WholeInput() : InputMember(t.items[1]->value);
+    for (size_t i = 2; v && i <= t.input_path_len; ++i) v = Lookup(*v, t.items[i]->value, false);
     input_at_[id] = v;
     input_at_epoch_[id] = input_epoch_;
     return v;
   }
 
-  // Starts the next evaluation of a batch: a new input, and the documents of the nodes `stale`
-  // forgotten (those that read what changed); every other document computed so far is kept.
-  // Only between evaluations, and only when the last one ended without an error.
-  void NextInput(const Value& input) {
-    SetInput(input, true);
+  // A top-level member of the input: in a batch item, the item's own member first.
+  const Value* InputMember(const Value& key) const {
+    if (overlay_) {
+      auto it = overlay_->find(key);
+      if (it != overlay_->end()) return &it->second;
+    }
+    return input_.Get(key);
+  }
+
+  // The input document whole. A batch item's is put together only here, when a policy reads it
+  // whole (`input`, `input[k]`, `with input...`); it then stands for the rest of the item.
+  const Value& WholeInput() {
+    if (overlay_) {
+      Object merged = input_.is_object() ? input_.object() : Object{};
+      for (const auto& [k, v] : *overlay_) merged.insert_or_assign(k, v);
+      input_ = Value::FromObject(std::move(merged));
+      overlay_ = nullptr;
+      ++input_epoch_;
+    }
+    return input_;
+  }
+
+  // Starts the next item of a batch: the input is `base` with the members of `item` (an object)
+  // put in, and the documents of the nodes `stale` are forgotten (those that read a member an
+  // item puts in); every other document computed so far is kept. Only between evaluations, and
+  // only when the last one ended without an error.
+  void NextItem(const Value& base, const Value& item) {
+    SetInput(base, true);
+    overlay_ = &item.object();
     Cache& cache = caches_.front();
     for (size_t id : computed_stale_) {
       cache.done[id] = 0;
@@ -344,6 +369,7 @@ class Evaluator {
       values.push_back(v);
     }
     // Apply, evaluate, restore around the continuation.
+    if (has_input_) WholeInput();
     Value saved_input = input_;
     bool saved_has_input = has_input_;
     size_t saved_overlays = overlays_.size();
@@ -403,7 +429,7 @@ class Evaluator {
       case TermKind::kValue:
         return k(t.value);
       case TermKind::kVar: {
-        if (t.slot == kSlotInput) return has_input_ ? k(input_) : true;
+        if (t.slot == kSlotInput) return has_input_ ? k(WholeInput()) : true;
         if (t.slot == kSlotData) {
           static const std::vector<TermPtr> kNoPath;
           return EvalDataPath(&policy_.root, &policy_.data, kNoPath, 0, f, k);
@@ -574,7 +600,7 @@ class Evaluator {
           if (!v) return true;
           return EvalValuePath(*v, t.items, 1 + t.input_path_len, f, k);
         }
-        return EvalValuePath(input_, t.items, 1, f, k);
+        return EvalValuePath(WholeInput(), t.items, 1, f, k);
       }
     }
     return EvalTerm(head, f, [&](const Value& v) { return EvalValuePath(v, t.items, 1, f, k); });
@@ -824,8 +850,8 @@ class Evaluator {
     const std::vector<size_t>* admitted = nullptr;  // rule indexing: guarded rules that hold
     const RuleIndex* index = mocks_.empty() ? node->index.get() : nullptr;
     if (index && has_input_) {
-      const Value* at = &input_;
-      for (size_t i = 0; at && i < index->path.size(); ++i) at = at->Get(index->path[i]);
+      const Value* at = index->path.empty() ? &WholeInput() : InputMember(index->path[0]);
+      for (size_t i = 1; at && i < index->path.size(); ++i) at = at->Get(index->path[i]);
       if (at) {
         auto it = index->by_value.find(*at);
         if (it != index->by_value.end()) admitted = &it->second;
@@ -1411,6 +1437,7 @@ class Evaluator {
   bool strict_;
   Value input_;
   bool has_input_ = false;
+  const Object* overlay_ = nullptr;  // batch item: members that replace input_'s (NextItem)
   // Resolved constant input paths (Term::input_path_id), valid when their epoch is the current
   // one; the epoch moves whenever the input changes (`with input`, the next input of a batch).
   std::vector<const Value*> input_at_;
@@ -1490,43 +1517,6 @@ class Evaluator {
   std::vector<Value> query_values_;
 };
 
-// True when a and b are objects equal in every top-level key except those named in `varying`.
-// Inputs of a batch are usually copies of one object with the varying keys replaced, so their
-// other members share their storage: those are matched without comparing contents, and only
-// keys whose values differ are looked up in `varying`.
-bool SameExcept(const Value& a, const Value& b, std::span<const std::string> varying) {
-  if (!a.is_object() || !b.is_object()) return false;
-  auto is_varying = [&](const Value& key) {
-    return key.is_string() && std::find(varying.begin(), varying.end(), key.str()) != varying.end();
-  };
-  const Object& x = a.object();
-  const Object& y = b.object();
-  if (x.size() == y.size()) {
-    bool same_keys = true;
-    for (auto i = x.begin(), j = y.begin(); i != x.end(); ++i, ++j) {
-      if (!i->first.SharesWith(j->first) && !(i->first == j->first)) {
-        same_keys = false;
-        break;
-      }
-      if (i->second.SharesWith(j->second) || is_varying(i->first)) continue;
-      if (!(i->second == j->second)) return false;
-    }
-    if (same_keys) return true;
-  }
-  auto skip = [&](const Object& o, Object::const_iterator it) {
-    while (it != o.end() && is_varying(it->first)) ++it;
-    return it;
-  };
-  auto i = skip(x, x.begin());
-  auto j = skip(y, y.begin());
-  while (i != x.end() && j != y.end()) {
-    if (!(i->first == j->first) || !(i->second == j->second)) return false;
-    i = skip(x, std::next(i));
-    j = skip(y, std::next(j));
-  }
-  return i == x.end() && j == y.end();
-}
-
 class PolicyImpl : public Policy {
  public:
   explicit PolicyImpl(std::shared_ptr<CompiledPolicy> c) : c_(std::move(c)) {}
@@ -1550,10 +1540,18 @@ class PolicyImpl : public Policy {
   }
 
   std::vector<Result<std::optional<Value>>> EvalPathBatch(
-      std::span<const std::string> path, std::span<const Value> inputs,
-      std::span<const std::string> varying, const EvalOptions& options) const override {
+      std::span<const std::string> path, const Value& base, std::span<const Value> items,
+      const EvalOptions& options) const override {
     std::vector<Result<std::optional<Value>>> out;
-    out.reserve(inputs.size());
+    out.reserve(items.size());
+    std::vector<std::string> varying;  // every top-level key an item puts in
+    for (const Value& item : items) {
+      if (!item.is_object()) continue;
+      for (const auto& [k, v] : item.object()) {
+        std::string key = k.is_string() ? k.str() : k.ToJson();
+        if (std::find(varying.begin(), varying.end(), key) == varying.end()) varying.push_back(key);
+      }
+    }
     std::vector<uint8_t> stale(c_->nodes.size(), 0);  // by node id: reads a varying key
     for (const Node* n : c_->nodes) {
       bool reads = n->reads_all_input;
@@ -1564,20 +1562,22 @@ class PolicyImpl : public Policy {
       stale[static_cast<size_t>(n->id)] = reads ? 1 : 0;
     }
     const Evaluator::ResolvedPath at = Evaluator::Resolve(*c_, path);
+    const Value& in = base.is_object() ? base : Value::EmptyObject();
     std::optional<Evaluator> ev;
-    const Value* first = nullptr;  // the input the kept documents were computed with
-    for (const Value& in : inputs) {
-      if (ev && SameExcept(*first, in, varying)) {
-        ev->NextInput(in);
-      } else {
+    for (const Value& item : items) {
+      if (!item.is_object()) {
+        out.emplace_back(MakeError("a batch item must be an object (input members to put in)"));
+        continue;
+      }
+      if (!ev) {
         ev.emplace(*c_, &in, options);
         ev->SetStale(stale);
-        first = &in;
       }
+      ev->NextItem(in, item);
       auto v = ev->EvalPath(path, at);
       if (ev->error()) {
         out.emplace_back(*ev->error());
-        ev.reset();  // documents computed before the error are not trusted for the next input
+        ev.reset();  // documents computed before the error are not trusted for the next item
         continue;
       }
       out.emplace_back(std::move(v));

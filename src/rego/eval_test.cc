@@ -42,6 +42,16 @@ conflict := 1 if input.resource.tool == "twice"
 conflict := 2 if input.resource.tool == "twice"
 
 uses_conflict if conflict
+
+# `with input` inside a batch item: the item's own members must be the ones replaced.
+tool_now := input.resource.tool
+
+env_now := input.env
+
+tool_with_env := [t, e] if {
+  t := tool_now with input.env as "prod"
+  e := env_now with input.env as "prod"
+}
 )";
 
 constexpr const char* kOther = R"(package mcp.other
@@ -63,6 +73,23 @@ Value Input(const std::string& tool, const std::string& roles, const std::string
                   .c_str());
 }
 
+Value Resource(const std::string& tool) {
+  return MakeObject({{"kind", Value::String("tool")}, {"tool", Value::String(tool)}});
+}
+
+Value User(const std::string& roles, const std::string& name = "ann") {
+  return Json(("{\"name\": \"" + name + "\", \"roles\": " + roles +
+               ", \"tools\": [\"a\", \"b\", \"twice\"]}")
+                  .c_str());
+}
+
+// An item's input: `base` with the item's members put in (what policy::WithItem does).
+Value WithItem(const Value& base, const Value& item) {
+  Object o = base.object();
+  for (const auto& [k, v] : item.object()) o.insert_or_assign(k, v);
+  return Value::FromObject(std::move(o));
+}
+
 class BatchTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -71,16 +98,16 @@ class BatchTest : public ::testing::Test {
     ASSERT_TRUE(p.ok()) << p.error().message;
     policy_ = *p;
   }
-  // Each rule's batch results are those of one EvalPath per input.
-  void ExpectBatchIsEvalPath(const std::vector<const char*>& rules,
-                             const std::vector<Value>& inputs,
-                             const std::vector<std::string>& varying) const {
+  // Each rule's batch results are those of one EvalPath per item's input.
+  void ExpectBatchIsEvalPath(const std::vector<const char*>& rules, const Value& base,
+                             const std::vector<Value>& items) const {
     for (const char* rule : rules) {
       std::vector<std::string> path = {"mcp", "authz", rule};
-      auto batch = policy_->EvalPathBatch(path, inputs, varying, {});
-      ASSERT_EQ(batch.size(), inputs.size());
-      for (size_t i = 0; i < inputs.size(); ++i) {
-        auto one = policy_->EvalPath(path, &inputs[i], {});
+      auto batch = policy_->EvalPathBatch(path, base, items, {});
+      ASSERT_EQ(batch.size(), items.size());
+      for (size_t i = 0; i < items.size(); ++i) {
+        Value input = WithItem(base, items[i]);
+        auto one = policy_->EvalPath(path, &input, {});
         ASSERT_TRUE(one.ok() && batch[i].ok()) << rule << " #" << i;
         ASSERT_EQ(one->has_value(), batch[i]->has_value()) << rule << " #" << i;
         if (one->has_value()) {
@@ -89,76 +116,71 @@ class BatchTest : public ::testing::Test {
       }
     }
   }
+  std::vector<bool> Allowed(const Value& base, const std::vector<Value>& items) const {
+    std::vector<bool> got;
+    for (const auto& r : policy_->EvalPathBatch(std::vector<std::string>{"mcp", "authz", "allow"},
+                                                base, items, {})) {
+      got.push_back(r.ok() && r->has_value() && (*r)->as_bool());
+    }
+    return got;
+  }
   std::shared_ptr<const Policy> policy_;
 };
 
-TEST_F(BatchTest, GivesWhatEvalPathGivesForEveryInput) {
-  std::vector<Value> inputs = {
-      Input("a", "[]"),          Input("b", "[]"),        Input("c", "[]"),
-      Input("c", "[\"admin\"]"),  // differs outside `resource`: evaluated afresh
-      Input("b", "[\"admin\"]"), Input("a", "[]", "bob"),
-  };
-  const std::vector<std::string> varying = {"resource"};
-  ExpectBatchIsEvalPath(
-      {"allow", "is_admin", "blocked", "whole", "dynamic", "via_function", "package_copy", "hours"},
-      inputs, varying);
-  auto allow = policy_->EvalPathBatch(std::vector<std::string>{"mcp", "authz", "allow"}, inputs,
-                                      varying, {});
-  std::vector<bool> got;
-  got.reserve(allow.size());
-  for (const auto& r : allow) got.push_back(r.ok() && r->has_value() && (*r)->as_bool());
-  EXPECT_EQ(got, (std::vector<bool>{true, false, false, true, true, true}));
-}
-
-// The gateway builds a list's inputs from one input, replacing `resource` (policy::WithResource):
-// their other members share storage. A member replaced by an equal or a different value, or an
-// extra member, must be noticed all the same.
-TEST_F(BatchTest, InputsSharingMembersAreComparedByContentWhereTheyDiffer) {
+TEST_F(BatchTest, GivesWhatEvalPathGivesForEveryItem) {
   const Value base = Input("a", "[]");
-  auto with = [&](std::initializer_list<std::pair<const char*, Value>> changes) {
-    Object o = base.object();
-    for (const auto& [k, v] : changes) o.insert_or_assign(Value::String(k), v);
-    return Value::FromObject(std::move(o));
+  std::vector<Value> items = {
+      MakeObject({{"resource", Resource("a")}}), MakeObject({{"resource", Resource("b")}}),
+      MakeObject({{"resource", Resource("c")}}),
+      // Items may put in any member; those that read it are then computed per item.
+      MakeObject({{"resource", Resource("c")}, {"user", User("[\"admin\"]")}}),
+      MakeObject({{"resource", Resource("b")}, {"user", User("[\"admin\"]")}}),
+      MakeObject({{"resource", Resource("a")}, {"user", User("[]", "bob")}}),
+      MakeObject({{"resource", Resource("b")}}),  // the base's user again
+      MakeObject({}),                             // the base itself
   };
-  auto resource = [](const char* tool) {
-    return MakeObject({{"kind", Value::String("tool")}, {"tool", Value::String(tool)}});
-  };
-  const Value* user = base.Get("user");
-  ASSERT_NE(user, nullptr);
-  Object admin = user->object();
-  admin.insert_or_assign(Value::String("roles"), Value::FromArray({Value::String("admin")}));
-  std::vector<Value> inputs = {
-      with({{"resource", resource("a")}}),
-      with({{"resource", resource("b")}}),
-      with({{"resource", resource("b")}, {"user", Value::FromObject(admin)}}),           // differs
-      with({{"resource", resource("c")}, {"user", *Value::ParseJson(user->ToJson())}}),  // equal
-      with({{"resource", resource("a")}, {"extra", Value::Int(1)}}),  // one member more
-      with({{"resource", resource("b")}}),
-  };
-  ExpectBatchIsEvalPath({"allow", "is_admin", "blocked", "whole"}, inputs, {"resource"});
-  auto allow = policy_->EvalPathBatch(std::vector<std::string>{"mcp", "authz", "allow"}, inputs,
-                                      std::vector<std::string>{"resource"}, {});
-  std::vector<bool> got;
-  got.reserve(allow.size());
-  for (const auto& r : allow) got.push_back(r.ok() && r->has_value() && (*r)->as_bool());
-  EXPECT_EQ(got, (std::vector<bool>{true, false, true, false, true, false}));
+  ExpectBatchIsEvalPath({"allow", "is_admin", "blocked", "whole", "dynamic", "via_function",
+                         "package_copy", "hours", "tool_with_env", "tool_now"},
+                        base, items);
+  EXPECT_EQ(Allowed(base, items),
+            (std::vector<bool>{true, false, false, true, true, true, false, true}));
 }
 
-TEST_F(BatchTest, AnErrorFailsOnlyItsOwnInput) {
-  std::vector<Value> inputs = {Input("a", "[]"), Input("twice", "[]"), Input("a", "[]")};
-  auto r = policy_->EvalPathBatch(std::vector<std::string>{"mcp", "authz", "uses_conflict"}, inputs,
-                                  std::vector<std::string>{"resource"}, {});
-  ASSERT_EQ(r.size(), 3u);
+// `with input...` in an item: the item's input is put together first, so the replacement
+// keeps the item's members.
+TEST_F(BatchTest, WithInputInsideAnItemKeepsTheItemsMembers) {
+  const Value base = Input("a", "[]");
+  std::vector<Value> items = {MakeObject({{"resource", Resource("b")}}),
+                              MakeObject({{"resource", Resource("c")}})};
+  auto r = policy_->EvalPathBatch(std::vector<std::string>{"mcp", "authz", "tool_with_env"}, base,
+                                  items, {});
+  ASSERT_EQ(r.size(), 2u);
+  ASSERT_TRUE(r[0].ok() && r[0]->has_value());
+  EXPECT_EQ((*r[0])->ToJson(), R"(["b","prod"])");
+  ASSERT_TRUE(r[1].ok() && r[1]->has_value());
+  EXPECT_EQ((*r[1])->ToJson(), R"(["c","prod"])");
+}
+
+TEST_F(BatchTest, AnErrorFailsOnlyItsOwnItem) {
+  const Value base = Input("a", "[]");
+  std::vector<Value> items = {MakeObject({{"resource", Resource("a")}}),
+                              MakeObject({{"resource", Resource("twice")}}), Value::Int(7),
+                              MakeObject({{"resource", Resource("a")}})};
+  auto r = policy_->EvalPathBatch(std::vector<std::string>{"mcp", "authz", "uses_conflict"}, base,
+                                  items, {});
+  ASSERT_EQ(r.size(), 4u);
   EXPECT_TRUE(r[0].ok() && !r[0]->has_value());
   ASSERT_FALSE(r[1].ok());
   EXPECT_NE(r[1].error().message.find("eval_conflict_error"), std::string::npos);
-  EXPECT_TRUE(r[2].ok() && !r[2]->has_value());
+  ASSERT_FALSE(r[2].ok());  // not an object
+  EXPECT_NE(r[2].error().message.find("must be an object"), std::string::npos);
+  EXPECT_TRUE(r[3].ok() && !r[3]->has_value());
 }
 
 TEST_F(BatchTest, EmptyBatchGivesNoResults) {
   EXPECT_TRUE(policy_
-                  ->EvalPathBatch(std::vector<std::string>{"mcp", "authz", "allow"}, {},
-                                  std::vector<std::string>{"resource"}, {})
+                  ->EvalPathBatch(std::vector<std::string>{"mcp", "authz", "allow"},
+                                  Input("a", "[]"), {}, {})
                   .empty());
 }
 

@@ -109,24 +109,6 @@ class Value {
 
   size_t Hash() const;
 
-  // True when both are the same shared string or collection (or equal scalars): a cheap test
-  // that implies equality; false says nothing.
-  bool SharesWith(const Value& other) const {
-    if (v_.index() != other.v_.index()) return false;
-    switch (v_.index()) {
-      case 4:
-        return std::get<4>(v_) == std::get<4>(other.v_);
-      case 5:
-        return std::get<5>(v_) == std::get<5>(other.v_);
-      case 6:
-        return std::get<6>(v_) == std::get<6>(other.v_);
-      case 7:
-        return std::get<7>(v_) == std::get<7>(other.v_);
-      default:
-        return v_ == other.v_;  // scalars: compared in place (a double is never integral here)
-    }
-  }
-
  private:
   std::variant<std::monostate, bool, int64_t, double, std::shared_ptr<const std::string>,
                std::shared_ptr<const Array>, std::shared_ptr<const Object>,
