@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <functional>
+#include <stdexcept>
 
 #include "json/json.h"
 
@@ -211,68 +212,78 @@ Value FromBoost(const boost::json::value& j) {
 }  // namespace
 
 Kind Value::kind() const {
-  switch (v_.index()) {
-    case 0:
+  switch (tag_) {
+    case kTagNull:
       return Kind::kNull;
-    case 1:
+    case kTagBool:
       return Kind::kBool;
-    case 2:
-    case 3:
+    case kTagInt:
+    case kTagDouble:
       return Kind::kNumber;
-    case 4:
+    case kTagString:
       return Kind::kString;
-    case 5:
+    case kTagArray:
       return Kind::kArray;
-    case 6:
+    case kTagObject:
       return Kind::kObject;
     default:
       return Kind::kSet;
   }
 }
 
+void Value::WrongKind() { throw std::logic_error("rego::Value accessor used on another kind"); }
+
 Value Value::Bool(bool b) {
   Value v;
-  v.v_ = b;
+  v.tag_ = kTagBool;
+  v.s_.b = b;
   return v;
 }
 
 Value Value::Int(int64_t i) {
   Value v;
-  v.v_ = i;
+  v.tag_ = kTagInt;
+  v.s_.i = i;
   return v;
 }
 
 Value Value::Double(double d) {
   Value v;
   if (std::isfinite(d) && d == std::trunc(d) && std::fabs(d) < 9.2e18) {
-    v.v_ = static_cast<int64_t>(d);
+    v.tag_ = kTagInt;
+    v.s_.i = static_cast<int64_t>(d);
   } else {
-    v.v_ = d;
+    v.tag_ = kTagDouble;
+    v.s_.d = d;
   }
   return v;
 }
 
 Value Value::String(std::string s) {
   Value v;
-  v.v_ = std::make_shared<const std::string>(std::move(s));
+  v.tag_ = kTagString;
+  v.p_ = std::make_shared<const std::string>(std::move(s));
   return v;
 }
 
 Value Value::FromArray(Array a) {
   Value v;
-  v.v_ = std::make_shared<const Array>(std::move(a));
+  v.tag_ = kTagArray;
+  v.p_ = std::make_shared<const Array>(std::move(a));
   return v;
 }
 
 Value Value::FromObject(Object o) {
   Value v;
-  v.v_ = std::make_shared<const Object>(std::move(o));
+  v.tag_ = kTagObject;
+  v.p_ = std::make_shared<const Object>(std::move(o));
   return v;
 }
 
 Value Value::FromSet(Set s) {
   Value v;
-  v.v_ = std::make_shared<const Set>(std::move(s));
+  v.tag_ = kTagSet;
+  v.p_ = std::make_shared<const Set>(std::move(s));
   return v;
 }
 
@@ -292,19 +303,19 @@ const Value& Value::EmptyObject() {
 }
 
 double Value::as_double() const {
-  if (v_.index() == 2) return static_cast<double>(std::get<2>(v_));
-  return std::get<3>(v_);
+  if (tag_ == kTagInt) return static_cast<double>(s_.i);
+  return Check(kTagDouble).s_.d;
 }
 
 size_t Value::size() const {
-  switch (v_.index()) {
-    case 4:
+  switch (tag_) {
+    case kTagString:
       return str().size();
-    case 5:
+    case kTagArray:
       return array().size();
-    case 6:
+    case kTagObject:
       return object().size();
-    case 7:
+    case kTagSet:
       return set().size();
     default:
       return 0;
