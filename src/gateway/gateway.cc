@@ -1382,6 +1382,26 @@ class GatewayImpl : public Gateway {
     AnswerRecorded(s, stream_id, c, std::move(out), d ? "denied" : "error", code, d, request_id);
   }
 
+  // What a call's history record knows from the start, whichever way the call goes (forwarded,
+  // or answered by the gateway): who, what, when, and the policy's say.
+  InFlight CallRecord(const Session& s, std::string server, std::string method, std::string tool,
+                      const PendingCall* c, const policy::Decision* d) {
+    InFlight f;
+    f.session = s.id;
+    f.server = std::move(server);
+    f.method = std::move(method);
+    f.tool = std::move(tool);
+    f.start = c ? c->start : loop_.Now();
+    f.ts_start_us = c ? c->ts_start_us : WallMicros();
+    f.subject = s.subject;
+    if (c) f.action = c->action;
+    if (d) {
+      f.decision = d->allow ? "allow" : "deny";
+      f.decision_id = d->decision_id;
+    }
+    return f;
+  }
+
   // Sends the answer to a call that the gateway answers itself (refused, denied, or a
   // subscription) once its history row is recorded (sync durability: committed).
   void AnswerRecorded(Session& s, uint64_t stream_id, PendingCall& c, std::string out,
@@ -1394,21 +1414,9 @@ class GatewayImpl : public Gateway {
       FinishRequestOnStream(*session, stream_id);
     };
     if (!recorder_) return deliver();
-    InFlight f;
-    f.session = s.id;
-    f.server = c.server;
-    f.method = c.msg.method;
-    f.tool = c.target;
-    f.start = c.start;
-    f.subject = s.subject;
-    f.ts_start_us = c.ts_start_us;
+    InFlight f = CallRecord(s, c.server, c.msg.method, c.target, &c, d);
     f.request_id = request_id;
-    f.action = c.action;
     f.args = ArgsFor(c.target, c.params);
-    if (d) {
-      f.decision = d->allow ? "allow" : "deny";
-      f.decision_id = d->decision_id;
-    }
     history::ToolCallRow row = MakeRow(f, outcome, code, 0);
     if (d && !d->allow) row.decision_reasons = json::Serialize(JsonStrings(d->reasons));
     auto copy = deliver;
@@ -1506,22 +1514,10 @@ class GatewayImpl : public Gateway {
     }
     std::string route = RouteFor(s, server);
     auto& up = *upstreams_.at(route);
-    InFlight f;
-    f.session = s.id;
+    InFlight f = CallRecord(s, server, msg.method, std::move(tool), pending, decision);
     f.stream = stream_id;
     f.client_id = msg.id();
-    f.server = server;
     f.route = route;
-    f.method = msg.method;
-    f.tool = std::move(tool);
-    f.start = pending ? pending->start : loop_.Now();
-    f.subject = s.subject;
-    f.ts_start_us = pending ? pending->ts_start_us : WallMicros();
-    if (pending) f.action = pending->action;
-    if (decision) {
-      f.decision = "allow";
-      f.decision_id = decision->decision_id;
-    }
     if (recorder_) f.args = ArgsFor(f.tool, params);
     f.request_id = RequestId(std::move(request_id));
     // Progress tokens are rewritten so two clients using the same token cannot collide upstream.
