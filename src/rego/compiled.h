@@ -23,7 +23,8 @@ enum CallKind {
   kCallMember3 = 3,
   kCallWalk = 4,
   kCallPrint = 5,
-  kCallMockOnly = 6  // http.send in a policy that mocks it: an error unless mocked
+  kCallMockOnly = 6,    // http.send in a policy that mocks it: an error unless mocked
+  kCallConcatArray = 7  // concat(sep, [a, b, ...]): the built-in, with the array written out
 };
 
 // Rule indexing: the rules of a node that require `input.<path> == <constant>` (a top-level

@@ -647,6 +647,9 @@ class Resolver {
       return CompileErr(t.loc, "rego_type_error: undefined function " + t.name, kCompileError);
     }
     t.call_kind = kCallBuiltin;
+    if (t.name == "concat" && t.items.size() == 2 && t.items[1]->kind == TermKind::kArray) {
+      t.call_kind = kCallConcatArray;  // still the built-in: only evaluated more directly
+    }
     t.builtin = b;
     t.arity = b->arity;
     if (check_arity && static_cast<int>(t.items.size()) != b->arity &&

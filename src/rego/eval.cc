@@ -1063,6 +1063,13 @@ class Evaluator {
         Array args;
         return EvalItems(t.items, 0, f, args, [&](Array&) { return k(Value::True()); });
       }
+      case kCallConcatArray: {
+        bool undefined = false;
+        std::optional<std::string> joined = ConcatArray(t, f, undefined);
+        if (error_ || undefined) return !error_;
+        if (joined) return k(Value::String(std::move(*joined)));
+        break;  // the general way (which also reports a non-string operand)
+      }
       default:
         break;
     }
@@ -1090,6 +1097,56 @@ class Evaluator {
     }
     std::vector<Value> buf(nargs);
     return EvalArgs(t, 0, nargs, f, buf.data(), [&]() { return call(buf); });
+  }
+
+  // concat(sep, [a, b, ...]) with the array written out in the call (a scope name such as
+  // "tool:<tool>:<action>", built on every decision): the strings are joined as they are
+  // evaluated, without building the array. Only for operands that have one value each (no
+  // unbound variable); nullopt, for the general way, when one could have several or is not a
+  // string. `undefined`: an operand has no value, so neither has the call.
+  std::optional<std::string> ConcatArray(const Term& t, Frame& f, bool& undefined) {
+    const Term& sep_term = *t.items[0];
+    const Term& arr = *t.items[1];
+    if (HasUnbound(sep_term, f)) return std::nullopt;
+    for (const auto& item : arr.items) {
+      if (HasUnbound(*item, f)) return std::nullopt;
+    }
+    auto single = [&](const Term& term, const Value*& out, Value& keep) {
+      if (term.kind == TermKind::kValue) {
+        out = &term.value;
+        return;
+      }
+      out = nullptr;
+      EvalTerm(term, f, [&](const Value& v) {
+        keep = v;
+        out = &keep;
+        return false;  // one value: no more to see
+      });
+    };
+    Value sep_keep;
+    const Value* sep = nullptr;
+    single(sep_term, sep, sep_keep);
+    if (error_) return std::nullopt;
+    if (!sep) {
+      undefined = true;
+      return std::nullopt;
+    }
+    if (!sep->is_string()) return std::nullopt;
+    std::string out;
+    Value keep;
+    for (size_t i = 0; i < arr.items.size(); ++i) {
+      const Value* v = nullptr;
+      single(*arr.items[i], v, keep);
+      if (error_) return std::nullopt;
+      if (!v) {
+        undefined = true;
+        return std::nullopt;
+      }
+      if (!v->is_string()) return std::nullopt;
+      if (i > 0) out += sep->str();
+      out += v->str();
+    }
+    return out;
   }
 
   // Evaluates the operands of a call into out[i..n).
