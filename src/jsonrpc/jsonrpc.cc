@@ -23,6 +23,27 @@ Result<Message> Parse(std::string_view text) {
   return FromValue(std::move(v).value());
 }
 
+std::vector<Result<Message>> ParseMessages(std::string_view text) {
+  std::vector<Result<Message>> out;
+  auto v = json::Parse(text);
+  if (!v.ok()) {
+    out.emplace_back(mcpgw::MakeError("Parse error: " + v.error().message, kParseError));
+    return out;
+  }
+  if (!v->is_array()) {
+    out.emplace_back(FromValue(std::move(v).value()));
+    return out;
+  }
+  json::array& batch = v->get_array();
+  if (batch.empty()) {
+    out.emplace_back(mcpgw::MakeError("Invalid Request: an empty batch", kInvalidRequest));
+    return out;
+  }
+  out.reserve(batch.size());
+  for (auto& member : batch) out.emplace_back(FromValue(std::move(member)));
+  return out;
+}
+
 Result<Message> FromValue(json::value v) {
   if (v.is_array())
     return mcpgw::MakeError("Invalid Request: JSON-RPC batches are not supported", kInvalidRequest);

@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 #include "json/json.h"
@@ -45,6 +46,10 @@ struct Message {
 // (JSON, but not a JSON-RPC 2.0 message: a batch, wrong "jsonrpc", bad id, no method, ...).
 Result<Message> Parse(std::string_view text);
 Result<Message> FromValue(json::value v);
+// Parses one message or a JSON-RPC batch (MCP 2025-03-26 lets a peer send them; later revisions
+// removed them): one result per message, in order. Text that is not JSON, or an empty batch, is
+// one error.
+std::vector<Result<Message>> ParseMessages(std::string_view text);
 
 // Serialized responses.
 std::string MakeResult(const json::value& id, const json::value& result);

@@ -58,6 +58,29 @@ TEST(JsonRpc, RejectsBadEnvelopesAsInvalidRequest) {
   }
 }
 
+// What a peer sends may be a batch (MCP 2025-03-26): one result per member, in order.
+TEST(JsonRpc, ParseMessagesSplitsBatches) {
+  auto one = ParseMessages(R"({"jsonrpc":"2.0","method":"notifications/initialized"})");
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_TRUE(one[0].ok());
+  auto batch = ParseMessages(
+      R"([{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info"}},)"
+      R"( 7, {"jsonrpc":"2.0","id":4,"result":{}}])");
+  ASSERT_EQ(batch.size(), 3u);
+  ASSERT_TRUE(batch[0].ok());
+  EXPECT_EQ(batch[0]->kind, Kind::kNotification);
+  ASSERT_FALSE(batch[1].ok());
+  EXPECT_EQ(batch[1].error().code, kInvalidRequest);
+  ASSERT_TRUE(batch[2].ok());
+  EXPECT_EQ(batch[2]->kind, Kind::kResponse);
+  auto empty = ParseMessages("[]");
+  ASSERT_EQ(empty.size(), 1u);
+  EXPECT_EQ(empty[0].error().code, kInvalidRequest);
+  auto broken = ParseMessages("[{");
+  ASSERT_EQ(broken.size(), 1u);
+  EXPECT_EQ(broken[0].error().code, kParseError);
+}
+
 TEST(JsonRpc, RejectsDeepNesting) {
   std::string deep(200, '[');
   deep += std::string(200, ']');

@@ -113,15 +113,16 @@ class HttpTransport : public Transport {
 
   void Deliver(std::string_view text, int64_t related) {
     if (text.empty()) return;  // SSE priming event
-    auto msg = jsonrpc::Parse(text);
-    if (!msg.ok()) {
-      log::Warn("upstream sent an invalid message",
-                {{"server", server_.name}, {"error", msg.error().message}});
-      return;
-    }
     std::optional<int64_t> rel;
     if (related >= 0) rel = related;
-    if (cb_.on_message) cb_.on_message(std::move(msg).value(), rel);
+    for (auto& msg : jsonrpc::ParseMessages(text)) {  // a 2025-03-26 server may batch
+      if (!msg.ok()) {
+        log::Warn("upstream sent an invalid message",
+                  {{"server", server_.name}, {"error", msg.error().message}});
+        continue;
+      }
+      if (cb_.on_message) cb_.on_message(std::move(msg).value(), rel);
+    }
   }
 
   void FailRequest(int64_t request_id, const std::string& why) {

@@ -92,15 +92,16 @@ class StdioTransport : public Transport {
   void HandleLine(std::string_view line) {
     while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
     if (line.empty()) return;
-    auto msg = jsonrpc::Parse(line);
-    if (!msg.ok()) {
-      // Servers that print banners to stdout break the protocol; say so, keep going.
-      log::Warn("upstream wrote a non-JSON-RPC line on stdout", {{"server", server_.name},
-                                                                 {"error", msg.error().message},
-                                                                 {"line", line.substr(0, 200)}});
-      return;
+    for (auto& msg : jsonrpc::ParseMessages(line)) {  // a 2025-03-26 server may batch
+      if (!msg.ok()) {
+        // Servers that print banners to stdout break the protocol; say so, keep going.
+        log::Warn("upstream wrote a non-JSON-RPC line on stdout", {{"server", server_.name},
+                                                                   {"error", msg.error().message},
+                                                                   {"line", line.substr(0, 200)}});
+        continue;
+      }
+      if (cb_.on_message) cb_.on_message(std::move(msg).value(), std::nullopt);
     }
-    if (cb_.on_message) cb_.on_message(std::move(msg).value(), std::nullopt);
   }
 
   io::Loop& loop_;

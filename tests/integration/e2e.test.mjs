@@ -652,3 +652,34 @@ describe('e2e: tool_prefix never with allow/deny filters', { ...needsGateway(), 
     await gw.stopAndCheck(assert);
   });
 });
+
+// MCP 2025-03-26 lets a peer send JSON-RPC batches and obliges the receiver to take them: an
+// upstream on that revision (tests/fixtures/batching-server.mjs, raw JSON-RPC: the SDKs never
+// batch) answers a call with [progress, log message, result] in one batch.
+describe('e2e: an upstream on MCP 2025-03-26 that batches its messages', { ...needsGateway(), timeout: 60000 }, () => {
+  let gw;
+  let client;
+
+  before(async () => {
+    gw = await startGateway({
+      config: { servers: [{ name: 'batching', command: ['node', 'tests/fixtures/batching-server.mjs'] }] },
+      wait: 'ready',
+    });
+    client = await connectClient(gw);
+  });
+
+  after(async () => {
+    await client?.close().catch(() => {});
+    if (gw) await gw.stop();
+  });
+
+  test('every member of the batch reaches the client', async () => {
+    await waitForTools(client, (n) => n.includes('echo'));
+    const progress = [];
+    const r = await client.callTool({ name: 'echo', arguments: { text: 'from a batch' } }, undefined, {
+      onprogress: (p) => progress.push(p),
+    });
+    assert.equal(resultText(r), 'from a batch');
+    assert.deepEqual(progress.map((p) => [p.progress, p.total]), [[1, 1]]);
+  });
+});
