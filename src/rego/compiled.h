@@ -49,6 +49,9 @@ struct Node {
   // Every complete rule here has the same constant value (e.g. `allow if ...` rules): the first
   // rule that succeeds decides, the rest need not run.
   std::optional<Value> constant_value;
+  // Only complete rules that end here (no ref-head suffix), no children, no base document, not a
+  // package: the document is the rules' value, with none of the merging the general case needs.
+  bool plain_complete = false;
   const Value* base = nullptr;  // the base document at this path, if any
   // The top-level input keys this node's document (or function) may read, directly or through
   // what it refers to; reads_all_input when it may read any (see deps.cc).

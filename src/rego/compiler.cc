@@ -883,6 +883,10 @@ void FinishNode(CompiledPolicy& policy, Node& n, const Value* base) {
     if (!all_constant) break;
   }
   if (all_constant && constant) n.constant_value = constant;
+  n.plain_complete = !n.rules.empty() && !n.is_package && n.children.empty() && base == nullptr &&
+                     std::all_of(n.rules.begin(), n.rules.end(), [](const Rule* r) {
+                       return r->kind == RuleKind::kComplete && r->ref.size() == r->ground_prefix;
+                     });
   for (auto& [k, child] : n.children) {
     const Value* cb = base ? base->Get(k) : nullptr;
     FinishNode(policy, *child, cb);

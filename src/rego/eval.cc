@@ -838,7 +838,88 @@ class Evaluator {
     return s;
   }
 
+  // Rule indexing: whether the node's rule at `ri` may hold for this input (a rule guarded by
+  // `input.<path> == <constant>` is skipped unless the input holds that constant).
+  struct Admission {
+    const RuleIndex* index = nullptr;
+    const std::vector<size_t>* admitted = nullptr;  // guarded rules that hold
+    bool operator()(size_t ri) const {
+      return !index || !index->guarded[ri] ||
+             (admitted && std::binary_search(admitted->begin(), admitted->end(), ri));
+    }
+  };
+  Admission Admit(const Node* node) {
+    Admission a;
+    a.index = mocks_.empty() ? node->index.get() : nullptr;
+    if (a.index && has_input_) {
+      const RuleIndex& index = *a.index;
+      const Value* at = index.path.empty() ? &WholeInput() : InputMember(index.path[0]);
+      for (size_t i = 1; at && i < index.path.size(); ++i) at = at->Get(index.path[i]);
+      if (at) {
+        auto it = index.by_value.find(*at);
+        if (it != index.by_value.end()) a.admitted = &it->second;
+      }
+    }
+    return a;
+  }
+
+  // A complete rule (and its else chain) into `complete`; false on an error or a conflict. With
+  // `decided` set, the node's rules all give one constant and the first that holds decides.
+  bool EvalComplete(const Node* node, const Rule* r, std::optional<Value>& complete,
+                    bool& decided) {
+    if (node->constant_value) {
+      bool any = false;
+      EvalRuleChain(*r, [&](Frame&, const Rule&) -> bool {
+        any = true;
+        return false;
+      });
+      if (error_) return false;
+      if (any) {
+        complete = *node->constant_value;
+        decided = true;
+      }
+      return true;
+    }
+    bool constant = true;
+    EvalRuleChain(*r, [&](Frame& f, const Rule& which) -> bool {
+      constant = !which.value || which.value->kind == TermKind::kValue;
+      auto take = [&](const Value& v) -> bool {
+        if (complete && !(*complete == v)) {
+          return Conflict(r->loc, "complete rules must not produce multiple outputs");
+        }
+        complete = v;
+        return !constant;
+      };
+      if (!which.value) return take(Value::True());
+      return EvalTerm(*which.value, f, take);
+    });
+    return !error_;
+  }
+
+  // The default rule's value into `complete` when no rule gave one.
+  bool EvalDefault(const Node* node, std::optional<Value>& complete) {
+    if (complete || !node->default_rule) return true;
+    Frame f(node->default_rule->frame_size);
+    EvalTerm(*node->default_rule->value, f, [&](const Value& v) {
+      complete = v;
+      return false;
+    });
+    return !error_;
+  }
+
   std::optional<Value> ComputeDocument(const Node* node, const Value* base) {
+    if (node->plain_complete && overlays_.empty()) {
+      // Only complete rules: their value (or the default), nothing to merge.
+      std::optional<Value> complete;
+      bool decided = false;
+      const Admission admit = Admit(node);
+      for (size_t ri = 0; ri < node->rules.size() && !decided; ++ri) {
+        if (!admit(ri)) continue;
+        if (!EvalComplete(node, node->rules[ri], complete, decided)) return std::nullopt;
+      }
+      if (!EvalDefault(node, complete)) return std::nullopt;
+      return complete;
+    }
     // A base document that is not an object wins over rules at the same path (as in OPA).
     if (base && !base->is_object()) return ApplyOverlays(node, *base);
     std::vector<std::vector<Value>> leaf_paths;  // values of ref-head rules: not merged into
@@ -847,22 +928,10 @@ class Evaluator {
     Set set_elems;
     bool has_object = false;
     Object obj;
-    const std::vector<size_t>* admitted = nullptr;  // rule indexing: guarded rules that hold
-    const RuleIndex* index = mocks_.empty() ? node->index.get() : nullptr;
-    if (index && has_input_) {
-      const Value* at = index->path.empty() ? &WholeInput() : InputMember(index->path[0]);
-      for (size_t i = 1; at && i < index->path.size(); ++i) at = at->Get(index->path[i]);
-      if (at) {
-        auto it = index->by_value.find(*at);
-        if (it != index->by_value.end()) admitted = &it->second;
-      }
-    }
+    const Admission admit = Admit(node);
     for (size_t ri = 0; ri < node->rules.size(); ++ri) {
       const Rule* r = node->rules[ri];
-      if (index && index->guarded[ri] &&
-          !(admitted && std::binary_search(admitted->begin(), admitted->end(), ri))) {
-        continue;
-      }
+      if (!admit(ri)) continue;
       size_t suffix = r->ref.size() - r->ground_prefix;
       if (r->kind == RuleKind::kPartialSet && suffix == 0) {
         has_set = true;
@@ -872,32 +941,11 @@ class Evaluator {
             return true;
           });
         });
-      } else if (suffix == 0 && node->constant_value) {
-        // All definitions give the same constant: the first that succeeds decides.
-        bool any = false;
-        EvalRuleChain(*r, [&](Frame&, const Rule&) -> bool {
-          any = true;
-          return false;
-        });
-        if (error_) return std::nullopt;
-        if (any) {
-          complete = *node->constant_value;
-          break;
-        }
       } else if (suffix == 0) {
-        bool constant = true;
-        EvalRuleChain(*r, [&](Frame& f, const Rule& which) -> bool {
-          constant = !which.value || which.value->kind == TermKind::kValue;
-          auto take = [&](const Value& v) -> bool {
-            if (complete && !(*complete == v)) {
-              return Conflict(r->loc, "complete rules must not produce multiple outputs");
-            }
-            complete = v;
-            return !constant;
-          };
-          if (!which.value) return take(Value::True());
-          return EvalTerm(*which.value, f, take);
-        });
+        // All definitions giving the same constant: the first that succeeds decides.
+        bool decided = false;
+        if (!EvalComplete(node, r, complete, decided)) return std::nullopt;
+        if (decided) break;
       } else {
         has_object = true;
         bool is_set = r->kind == RuleKind::kPartialSet;
@@ -916,14 +964,7 @@ class Evaluator {
       }
       if (error_) return std::nullopt;
     }
-    if (!complete && node->default_rule && !has_set && !has_object) {
-      Frame f(node->default_rule->frame_size);
-      EvalTerm(*node->default_rule->value, f, [&](const Value& v) {
-        complete = v;
-        return false;
-      });
-      if (error_) return std::nullopt;
-    }
+    if (!has_set && !has_object && !EvalDefault(node, complete)) return std::nullopt;
     // Children (packages, deeper ref-head rules) and base data.
     bool has_children = node->is_package;
     Object children;
