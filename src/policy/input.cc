@@ -129,11 +129,8 @@ rego::Value ListItem(const std::string& path, const Resource& res) {
 }
 
 rego::Value WithItem(const rego::Value& base, const rego::Value& item) {
-  rego::Object in = base.is_object() ? base.object() : rego::Object{};
-  if (item.is_object()) {
-    for (const auto& [k, v] : item.object()) in.insert_or_assign(k, v);
-  }
-  return rego::Value::FromObject(std::move(in));
+  static const rego::Object kNone;
+  return rego::WithMembers(base, item.is_object() ? item.object() : kNone);
 }
 
 rego::Value BuildInput(const Request& r, const rego::Value& user, const Resource& res) {

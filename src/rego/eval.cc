@@ -142,9 +142,7 @@ class Evaluator {
   // whole (`input`, `input[k]`, `with input...`); it then stands for the rest of the item.
   const Value& WholeInput() {
     if (overlay_) {
-      Object merged = input_.is_object() ? input_.object() : Object{};
-      for (const auto& [k, v] : *overlay_) merged.insert_or_assign(k, v);
-      input_ = Value::FromObject(std::move(merged));
+      input_ = WithMembers(input_, *overlay_);
       overlay_ = nullptr;
       ++input_epoch_;
     }
@@ -166,8 +164,8 @@ class Evaluator {
     computed_stale_.clear();
   }
 
-  // Marks (by node id) the nodes whose documents NextInput forgets: those that read what changes
-  // between inputs. The evaluator then remembers which of them it computed, so that only those
+  // Marks (by node id) the nodes whose documents NextItem forgets: those that read a member an
+  // item puts in. The evaluator then remembers which of them it computed, so that only those
   // are forgotten. `stale` outlives the evaluator.
   void SetStale(std::span<const uint8_t> stale) { stale_ = stale; }
 
@@ -942,8 +940,7 @@ class Evaluator {
           });
         });
       } else if (suffix == 0) {
-        // All definitions giving the same constant: the first that succeeds decides.
-        bool decided = false;
+        bool decided = false;  // all definitions give one constant, and one held
         if (!EvalComplete(node, r, complete, decided)) return std::nullopt;
         if (decided) break;
       } else {
@@ -1552,7 +1549,7 @@ class Evaluator {
   };
   std::unordered_map<const Array*, MemberIndex> member_index_;
   std::vector<uint8_t> in_progress_;
-  std::span<const uint8_t> stale_;      // batch: nodes NextInput forgets (empty: not a batch)
+  std::span<const uint8_t> stale_;      // batch: nodes NextItem forgets (empty: not a batch)
   std::vector<size_t> computed_stale_;  // batch: stale nodes computed for the current input
 
   // The per-node arrays of an evaluation, kept per thread between evaluations so that a

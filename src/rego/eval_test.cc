@@ -83,13 +83,6 @@ Value User(const std::string& roles, const std::string& name = "ann") {
                   .c_str());
 }
 
-// An item's input: `base` with the item's members put in (what policy::WithItem does).
-Value WithItem(const Value& base, const Value& item) {
-  Object o = base.object();
-  for (const auto& [k, v] : item.object()) o.insert_or_assign(k, v);
-  return Value::FromObject(std::move(o));
-}
-
 class BatchTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -106,7 +99,7 @@ class BatchTest : public ::testing::Test {
       auto batch = policy_->EvalPathBatch(path, base, items, {});
       ASSERT_EQ(batch.size(), items.size());
       for (size_t i = 0; i < items.size(); ++i) {
-        Value input = WithItem(base, items[i]);
+        Value input = WithMembers(base, items[i].object());
         auto one = policy_->EvalPath(path, &input, {});
         ASSERT_TRUE(one.ok() && batch[i].ok()) << rule << " #" << i;
         ASSERT_EQ(one->has_value(), batch[i]->has_value()) << rule << " #" << i;

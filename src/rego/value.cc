@@ -487,6 +487,12 @@ Value MakeObject(std::initializer_list<std::pair<std::string_view, Value>> field
   return Value::FromObject(std::move(o));
 }
 
+Value WithMembers(const Value& base, const Object& members) {
+  Object o = base.is_object() ? base.object() : Object{};
+  for (const auto& [k, v] : members) o.insert_or_assign(k, v);
+  return Value::FromObject(std::move(o));
+}
+
 std::string FormatNumber(const Value& number) {
   if (number.is_int()) return std::to_string(number.as_int());
   double d = number.as_double();

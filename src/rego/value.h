@@ -146,6 +146,9 @@ struct ValueHash {
 // Builds an object with string keys: MakeObject({{"a", Value::Int(1)}}).
 Value MakeObject(std::initializer_list<std::pair<std::string_view, Value>> fields);
 
+// `base` (an object; anything else counts as {}) with `members` put in, replacing its own.
+Value WithMembers(const Value& base, const Object& members);
+
 // Formats a number the way OPA prints it (integers without a fraction, floats shortest
 // round-trip).
 std::string FormatNumber(const Value& number);

@@ -42,6 +42,14 @@ TEST(ValueTest, JsonNumbersKeepTheirValue) {
   EXPECT_EQ(v->ToJson(), "[2783.5060394658162,10769.770028185163,0.1]");
 }
 
+TEST(ValueTest, WithMembersPutsMembersInReplacingTheBases) {
+  Value base = *Value::ParseJson(R"({"a":1,"b":2})");
+  Value members = *Value::ParseJson(R"({"b":3,"c":4})");
+  EXPECT_EQ(WithMembers(base, members.object()).ToJson(), R"({"a":1,"b":3,"c":4})");
+  EXPECT_EQ(base.ToJson(), R"({"a":1,"b":2})");  // values never change
+  EXPECT_EQ(WithMembers(Value::Int(7), members.object()).ToJson(), R"({"b":3,"c":4})");
+}
+
 TEST(ValueTest, GetLooksUpObjectsArraysAndSets) {
   auto v = *Value::ParseJson(R"({"a":[10,20]})");
   ASSERT_NE(v.Get("a"), nullptr);
