@@ -426,6 +426,13 @@ class GatewayImpl : public Gateway {
         R"({"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Method not allowed"}})");
   }
 
+  // A JSON body (one message, or a batch's array) on the POST of session `sid`.
+  static void SendSessionJson(http::Responder& res, const std::string& sid, std::string body) {
+    http::Headers h = JsonHeaders();
+    h.push_back({"mcp-session-id", sid});
+    res.Send(200, std::move(h), std::move(body));
+  }
+
   static void SendRpcError(http::Responder& res, int status, const json::value& id, int code,
                            std::string_view msg) {
     res.Send(status, JsonHeaders(), jsonrpc::MakeErrorResponse(id, code, msg));
@@ -551,11 +558,8 @@ class GatewayImpl : public Gateway {
           *res, 406, nullptr, jsonrpc::kInvalidRequest,
           "Not Acceptable: Accept must include application/json and text/event-stream");
     }
-    auto doc = json::Parse(req.body);
-    if (!doc.ok()) {
-      return SendRpcError(*res, 400, nullptr, jsonrpc::kParseError,
-                          "Parse error: " + doc.error().message);
-    }
+    auto doc = jsonrpc::ParseJson(req.body);
+    if (!doc.ok()) return SendRpcError(*res, 400, nullptr, doc.error().code, doc.error().message);
     std::string_view pv = req.header("mcp-protocol-version");
     if (!pv.empty() && !StreamableVersion(pv)) {
       const json::value* id = doc->is_object() ? doc->get_object().if_contains("id") : nullptr;
@@ -652,9 +656,7 @@ class GatewayImpl : public Gateway {
       if (refused.empty()) {
         res->Send(202, {}, "");
       } else {
-        http::Headers h = JsonHeaders();
-        h.push_back({"mcp-session-id", sid});
-        res->Send(200, std::move(h), "[" + Join(refused, ",") + "]");
+        SendSessionJson(*res, sid, "[" + Join(refused, ",") + "]");
       }
       for (auto& m : others) {
         if (Session* s = OwnSession(sid)) OnClientMessage(*s, std::move(m));
@@ -729,9 +731,7 @@ class GatewayImpl : public Gateway {
     if (st->json_pending) {
       if (is_final && st->responder && !st->responder->Started()) {
         st->json_pending = false;
-        http::Headers h = JsonHeaders();
-        h.push_back({"mcp-session-id", session.id});
-        st->responder->Send(200, std::move(h), std::string(message));
+        SendSessionJson(*st->responder, session.id, std::string(message));
         return;
       }
       if (st->json_only) {
@@ -750,12 +750,10 @@ class GatewayImpl : public Gateway {
     if (--st->open_requests > 0) return;
     if (st->batch_json) {
       if (st->responder && !st->responder->Started()) {
-        http::Headers h = JsonHeaders();
-        h.push_back({"mcp-session-id", session.id});
         if (st->batch_answers.empty()) {
           st->responder->Send(204, {}, "");  // every request was cancelled
         } else {
-          st->responder->Send(200, std::move(h), "[" + Join(st->batch_answers, ",") + "]");
+          SendSessionJson(*st->responder, session.id, "[" + Join(st->batch_answers, ",") + "]");
         }
       }
       session.streams.erase(stream_id);

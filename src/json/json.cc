@@ -157,7 +157,7 @@ bool ReplaceLoneSurrogates(std::string_view text, std::string& out) {
   return changed;
 }
 
-Result<value> ParseOnce(std::string_view text, std::size_t max_depth, bool& out_of_range) {
+Result<value> ParseOnce(std::string_view text, std::size_t max_depth) {
   boost::json::parse_options opts;
   opts.max_depth = max_depth;
   unsigned char temp[BOOST_JSON_STACK_BUFFER_SIZE];
@@ -165,9 +165,9 @@ Result<value> ParseOnce(std::string_view text, std::size_t max_depth, bool& out_
   p.handler().st.reset();
   error_code ec;
   std::size_t n = p.write_some(false, text.data(), text.size(), ec);
-  out_of_range = p.handler().out_of_range;
   if (!ec && n < text.size()) ec = boost::json::error::extra_data;
-  if (out_of_range) return MakeError("invalid JSON: number out of range (beyond 1.8e308)");
+  if (p.handler().out_of_range)
+    return MakeError("invalid JSON: number out of range (beyond 1.8e308)");
   if (ec) return MakeError("invalid JSON: " + ec.message());
   return p.handler().st.release();
 }
@@ -175,13 +175,13 @@ Result<value> ParseOnce(std::string_view text, std::size_t max_depth, bool& out_
 }  // namespace
 
 Result<value> Parse(std::string_view text, std::size_t max_depth) {
-  bool out_of_range = false;
-  auto v = ParseOnce(text, max_depth, out_of_range);
-  if (v.ok() || out_of_range) return v;
-  // Only a text that failed is looked at again: the common case pays nothing.
+  auto v = ParseOnce(text, max_depth);
+  if (v.ok()) return v;
+  // Only a text that failed is looked at again: the common case pays nothing. A text that still
+  // fails keeps its first error.
   std::string repaired;
   if (!ReplaceLoneSurrogates(text, repaired)) return v;
-  auto again = ParseOnce(repaired, max_depth, out_of_range);
+  auto again = ParseOnce(repaired, max_depth);
   return again.ok() ? again : v;
 }
 

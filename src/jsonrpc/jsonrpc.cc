@@ -17,17 +17,23 @@ const json::value& Message::id() const {
   return v ? *v : kNull;
 }
 
-Result<Message> Parse(std::string_view text) {
+Result<json::value> ParseJson(std::string_view text) {
   auto v = json::Parse(text);
   if (!v.ok()) return mcpgw::MakeError("Parse error: " + v.error().message, kParseError);
+  return v;
+}
+
+Result<Message> Parse(std::string_view text) {
+  auto v = ParseJson(text);
+  if (!v.ok()) return v.error();
   return FromValue(std::move(v).value());
 }
 
 std::vector<Result<Message>> ParseMessages(std::string_view text) {
   std::vector<Result<Message>> out;
-  auto v = json::Parse(text);
+  auto v = ParseJson(text);
   if (!v.ok()) {
-    out.emplace_back(mcpgw::MakeError("Parse error: " + v.error().message, kParseError));
+    out.emplace_back(v.error());
     return out;
   }
   if (!v->is_array()) {

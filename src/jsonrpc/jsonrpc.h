@@ -45,6 +45,8 @@ struct Message {
 // Parses and validates one message. Errors carry code kParseError (not JSON) or kInvalidRequest
 // (JSON, but not a JSON-RPC 2.0 message: a batch, wrong "jsonrpc", bad id, no method, ...).
 Result<Message> Parse(std::string_view text);
+// The JSON text of a message or batch; an error is a JSON-RPC parse error (kParseError).
+Result<json::value> ParseJson(std::string_view text);
 Result<Message> FromValue(json::value v);
 // Parses one message or a JSON-RPC batch (MCP 2025-03-26 lets a peer send them; later revisions
 // removed them): one result per message, in order. Text that is not JSON, or an empty batch, is
