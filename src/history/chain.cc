@@ -1,5 +1,7 @@
 #include "history/chain.h"
 
+#include <charconv>
+
 #include "common/hash.h"
 #include "json/json.h"
 
@@ -52,33 +54,63 @@ VerifyReport Verify(const std::function<Status(const std::function<bool(const Ro
 
 }  // namespace
 
-std::string CanonicalToolCall(const ToolCallRow& r) {
-  json::array a;
-  a.emplace_back(r.seq);
-  a.emplace_back(r.ts_start_us);
-  a.emplace_back(r.ts_end_us);
-  for (const std::string* s :
-       {&r.request_id, &r.trace_id, &r.session_id, &r.subject, &r.roles, &r.tenant, &r.client_name,
-        &r.client_version, &r.server, &r.method, &r.target, &r.action, &r.args_redacted,
-        &r.args_sha256, &r.decision, &r.decision_id, &r.decision_reasons}) {
-    a.emplace_back(json::string(*s));
+namespace {
+
+// A canonical form: a JSON array written straight into one string, byte for byte what
+// json::Serialize writes for the same json::array (which the first version built, copying every
+// field; the form must never change, see chain_test's CanonicalForm). Computed for every row.
+class CanonicalArray {
+ public:
+  explicit CanonicalArray(size_t reserve) {
+    out_.reserve(reserve);
+    out_ += '[';
   }
-  a.emplace_back(r.http_status);
-  a.emplace_back(r.rpc_error_code);
-  a.emplace_back(r.is_error ? 1 : 0);
-  a.emplace_back(json::string(r.outcome));
-  a.emplace_back(r.latency_us);
-  a.emplace_back(r.result_bytes);
-  return json::Serialize(a);
+  CanonicalArray& Int(int64_t v) {
+    Comma();
+    char buf[24];
+    auto end = std::to_chars(buf, buf + sizeof(buf), v).ptr;
+    out_.append(buf, end);
+    return *this;
+  }
+  CanonicalArray& Str(std::string_view s) {
+    Comma();
+    json::AppendString(out_, s);
+    return *this;
+  }
+  std::string Close() && {
+    out_ += ']';
+    return std::move(out_);
+  }
+
+ private:
+  void Comma() {
+    if (out_.size() > 1) out_ += ',';
+  }
+  std::string out_;
+};
+
+}  // namespace
+
+std::string CanonicalToolCall(const ToolCallRow& r) {
+  size_t text = 0;
+  const std::string* strings[] = {
+      &r.request_id,  &r.trace_id,        &r.session_id,     &r.subject,     &r.roles,
+      &r.tenant,      &r.client_name,     &r.client_version, &r.server,      &r.method,
+      &r.target,      &r.action,          &r.args_redacted,  &r.args_sha256, &r.decision,
+      &r.decision_id, &r.decision_reasons};
+  for (const std::string* s : strings) text += s->size() + 3;
+  CanonicalArray a(text + r.outcome.size() + 128);
+  a.Int(r.seq).Int(r.ts_start_us).Int(r.ts_end_us);
+  for (const std::string* s : strings) a.Str(*s);
+  a.Int(r.http_status).Int(r.rpc_error_code).Int(r.is_error ? 1 : 0).Str(r.outcome);
+  a.Int(r.latency_us).Int(r.result_bytes);
+  return std::move(a).Close();
 }
 
 std::string CanonicalAudit(const AuditRow& r) {
-  json::array a;
-  a.emplace_back(r.seq);
-  a.emplace_back(r.ts_us);
-  for (const std::string* s : {&r.kind, &r.subject, &r.request_id, &r.detail})
-    a.emplace_back(json::string(*s));
-  return json::Serialize(a);
+  CanonicalArray a(r.kind.size() + r.subject.size() + r.request_id.size() + r.detail.size() + 64);
+  a.Int(r.seq).Int(r.ts_us).Str(r.kind).Str(r.subject).Str(r.request_id).Str(r.detail);
+  return std::move(a).Close();
 }
 
 std::string ChainHash(const std::string& prev_hash, const std::string& canonical) {

@@ -139,5 +139,52 @@ TEST_F(ChainTest, AuditChainTooAndAppendsContinueTheChain) {
   EXPECT_EQ(rep.rows, 11);
 }
 
+// The canonical form is what every stored row_hash covers: it must never change, or the chains
+// of existing databases would stop verifying. Pinned here for a row with every kind of value
+// (quotes, backslashes, control characters, non-ASCII, negative and large numbers); the
+// expected text and hash were produced by the first implementation (a json::array serialized).
+TEST(CanonicalForm, IsStable) {
+  ToolCallRow r;
+  r.seq = 42;
+  r.ts_start_us = 1764115200123456;
+  r.ts_end_us = 1764115200124000;
+  r.request_id = "req-\"1\"";
+  r.trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+  r.session_id = "s\\1";
+  r.subject = "ana\u00efs \xe2\x9c\x93";
+  r.roles = "admin,user";
+  r.tenant = "";
+  r.client_name = "tab\there\nnew\x01line\x1f";
+  r.client_version = "1.0/2";
+  r.server = "fs";
+  r.method = "tools/call";
+  r.target = "write_file";
+  r.action = "write";
+  r.args_redacted = R"({"path":"/tmp/x","password":"[REDACTED]"})";
+  r.args_sha256 = "ab";
+  r.decision = "allow";
+  r.decision_id = "d-1";
+  r.decision_reasons = "[\"a\",\"b\"]";
+  r.http_status = 200;
+  r.rpc_error_code = -32603;
+  r.is_error = true;
+  r.outcome = "error";
+  r.latency_us = 9223372036854775807;
+  r.result_bytes = 0;
+  EXPECT_EQ(
+      CanonicalToolCall(r),
+      R"([42,1764115200123456,1764115200124000,"req-\"1\"","4bf92f3577b34da6a3ce929d0e0e4736","s\\1","anaïs ✓","admin,user","","tab\there\nnew\u0001line\u001f","1.0/2","fs","tools/call","write_file","write","{\"path\":\"/tmp/x\",\"password\":\"[REDACTED]\"}","ab","allow","d-1","[\"a\",\"b\"]",200,-32603,1,"error",9223372036854775807,0])");
+  EXPECT_EQ(ChainHash(kGenesisHash, CanonicalToolCall(r)),
+            "ddf4d1f4e5cf41c7c24ba5605c1071e568c86cdbc28b879dbcada4a1c0408d6c");
+  AuditRow a;
+  a.seq = -1;
+  a.ts_us = 7;
+  a.kind = "policy_denied";
+  a.subject = "x\"y";
+  a.request_id = "\x7f";
+  a.detail = "{}";
+  EXPECT_EQ(CanonicalAudit(a), "[-1,7,\"policy_denied\",\"x\\\"y\",\"\x7f\",\"{}\"]");
+}
+
 }  // namespace
 }  // namespace mcpgw::history

@@ -204,4 +204,14 @@ std::string_view FindString(const object& o, std::string_view key) {
   return s ? std::string_view(*s) : std::string_view();
 }
 
+void AppendString(std::string& out, std::string_view s) {
+  boost::json::serializer sr;
+  sr.reset(s);
+  char buf[512];
+  while (!sr.done()) {
+    std::string_view part = sr.read(buf, sizeof(buf));
+    out.append(part.data(), part.size());
+  }
+}
+
 }  // namespace mcpgw::json

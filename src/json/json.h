@@ -26,6 +26,9 @@ Result<value> Parse(std::string_view text, std::size_t max_depth = 64);
 
 inline std::string Serialize(const value& v) { return boost::json::serialize(v); }
 
+// Appends `s` as a JSON string (quoted and escaped), byte for byte as Serialize writes a string.
+void AppendString(std::string& out, std::string_view s);
+
 // Typed lookups on an object; nullptr / empty / fallback when absent or of another type.
 const value* Find(const object& o, std::string_view key);
 const object* FindObject(const object& o, std::string_view key);

@@ -127,5 +127,22 @@ TEST(JsonParse, DepthIsBounded) {
   EXPECT_TRUE(Parse(ok).ok());
 }
 
+// AppendString writes a string exactly as Serialize does (the history's canonical rows rely on
+// it), also for strings longer than its buffer and for bytes that are not UTF-8.
+TEST(JsonAppendString, MatchesSerialize) {
+  std::string long_text(2000, 'x');
+  long_text[700] = '"';
+  long_text[1500] = '\n';
+  for (std::string_view s :
+       {std::string_view(""), std::string_view("plain"), std::string_view("q\"b\\s/"),
+        std::string_view("\x01\x1f\t\r\n\b\f\x7f"), std::string_view("\xc3\xaf \xe2\x9c\x93"),
+        std::string_view("\xff\xfe bad utf-8"), std::string_view("nul\0in", 6),
+        std::string_view(long_text)}) {
+    std::string out = "[";
+    AppendString(out, s);
+    EXPECT_EQ(out, "[" + Serialize(string(s))) << s;
+  }
+}
+
 }  // namespace
 }  // namespace mcpgw::json
