@@ -472,7 +472,12 @@ class GatewayImpl : public Gateway {
       u["restarts"] = up.restarts();
       if (!up.last_error().empty()) u["error"] = up.last_error();
       if (up.state() != upstream::State::kReady) {
-        if (up.server_config().required) {
+        // A server's first start still under way keeps the gateway not ready, required or not:
+        // a client let in now would list a catalog without that server's tools. An optional
+        // server that failed (or is restarting after a failure) only degrades it. The first
+        // start is bounded by the initialize deadline.
+        bool first_start = up.state() == upstream::State::kStarting && up.restarts() == 0;
+        if (up.server_config().required || first_start) {
           ready = false;
         } else {
           degraded = true;

@@ -312,6 +312,44 @@ describe('desktop-client JSON files and environment overrides', { ...needsGatewa
     }
   });
 
+  test('an optional upstream still on its first start keeps /ready at 503 until it is up', async () => {
+    // The chaos server (MCP TypeScript SDK) behind a 1.5 s start-up delay: a client let in before
+    // it is up would list a catalog without its tools, so the gateway is not ready yet.
+    const slow = [
+      'node',
+      '-e',
+      "setTimeout(() => import(require('node:url').pathToFileURL(process.argv[1]).href), 1500)",
+      path.resolve(REPO_ROOT, CHAOS_SERVER),
+    ];
+    const gw = await startGateway({
+      config: { tool_prefix: 'always', servers: [{ name: 'slow', command: slow }] },
+      wait: 'health',
+    });
+    let client;
+    try {
+      const early = await fetch(`${gw.url}/ready`);
+      const earlyBody = await early.json();
+      assert.equal(early.status, 503, JSON.stringify(earlyBody));
+      assert.equal(earlyBody.status, 'not_ready', JSON.stringify(earlyBody));
+      assert.equal(readyUpstream(earlyBody, 'slow')?.status, 'starting', JSON.stringify(earlyBody));
+      let ready;
+      for (const deadline = Date.now() + 20000; Date.now() < deadline && !ready; ) {
+        const r = await fetch(`${gw.url}/ready`);
+        const body = await r.json();
+        if (r.status === 200) ready = body;
+        else await sleep(100);
+      }
+      assert.ok(ready, 'the gateway never became ready');
+      assert.equal(ready.status, 'ready', `${JSON.stringify(ready)}\n${gw.stderr}`);
+      client = await connectClient(gw);
+      const { tools } = await client.listTools();
+      assert.ok(tools.some((t) => t.name === 'slow__echo'), JSON.stringify(tools.map((t) => t.name)));
+    } finally {
+      await client?.close().catch(() => {});
+      await gw.stopAndCheck(assert);
+    }
+  });
+
   test('an optional upstream that cannot start does not stop the others', async () => {
     const gw = await startGateway({
       config: {
