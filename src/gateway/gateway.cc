@@ -1600,30 +1600,35 @@ class GatewayImpl : public Gateway {
   }
 
   // The history row of a forwarded call that ended (answered, failed, cancelled, orphaned).
+  // Takes the call's fields: `f` is done with (only its args are left, for the recorder).
   history::ToolCallRow MakeRow(InFlight& f, std::string_view outcome, int64_t error_code,
                                size_t result_bytes) {
     history::ToolCallRow row;
     row.ts_start_us = f.ts_start_us;
     row.ts_end_us = WallMicros();
-    row.request_id = f.request_id;
+    row.request_id = std::move(f.request_id);
     row.session_id = f.session;
-    row.subject = f.subject;
+    row.subject = std::move(f.subject);
     if (Session* s = sessions_.Find(f.session)) {
       row.client_name = std::string(json::FindString(s->client_info, "name"));
       row.client_version = std::string(json::FindString(s->client_info, "version"));
       if (auto id = std::static_pointer_cast<const auth::Identity>(s->identity)) {
-        json::array roles;
-        for (const auto& r : id->roles) roles.push_back(json::value(r));
-        row.roles = json::Serialize(roles);
+        if (s->roles_of != s->identity) {
+          json::array roles;
+          for (const auto& r : id->roles) roles.push_back(json::value(r));
+          s->roles_json = json::Serialize(roles);
+          s->roles_of = s->identity;
+        }
+        row.roles = s->roles_json;
         row.tenant = id->tenant;
       }
     }
-    row.server = f.server;
-    row.method = f.method;
-    row.target = f.tool;
-    row.action = f.action;
-    row.decision = f.decision;
-    row.decision_id = f.decision_id;
+    row.server = std::move(f.server);
+    row.method = std::move(f.method);
+    row.target = std::move(f.tool);
+    row.action = std::move(f.action);
+    row.decision = std::move(f.decision);
+    row.decision_id = std::move(f.decision_id);
     row.http_status = 200;
     row.rpc_error_code = static_cast<int>(error_code);
     row.is_error = outcome == "tool_error";
