@@ -85,6 +85,9 @@ struct InFlight {
   std::string action;           // the tool's action from config (policy input), "" if none
   std::string decision;         // "allow" with a policy, "" without
   std::string decision_id;
+  // The identity the call was decided for (its request's token; it may carry other roles than
+  // the token that opened the session): the roles and tenant its history row records.
+  std::shared_ptr<const auth::Identity> identity;
 };
 
 int64_t WallMicros() {
@@ -116,6 +119,7 @@ struct PendingCall {
   std::string action;
   Clock::time_point start;
   int64_t ts_start_us = 0;
+  std::shared_ptr<const auth::Identity> identity;  // of the request (see InFlight::identity)
 };
 
 json::array JsonStrings(const std::vector<std::string>& items) {
@@ -1188,6 +1192,7 @@ class GatewayImpl : public Gateway {
     c->request_id = std::move(request_id);
     c->start = loop_.Now();
     c->ts_start_us = WallMicros();
+    c->identity = current_identity_;
     return c;
   }
 
@@ -1397,7 +1402,10 @@ class GatewayImpl : public Gateway {
     f.start = c ? c->start : loop_.Now();
     f.ts_start_us = c ? c->ts_start_us : WallMicros();
     f.subject = s.subject;
-    if (c) f.action = c->action;
+    if (c) {
+      f.action = c->action;
+      f.identity = c->identity;
+    }
     if (d) {
       f.decision = d->allow ? "allow" : "deny";
       f.decision_id = d->decision_id;
@@ -1609,18 +1617,25 @@ class GatewayImpl : public Gateway {
     row.request_id = std::move(f.request_id);
     row.session_id = f.session;
     row.subject = std::move(f.subject);
-    if (Session* s = sessions_.Find(f.session)) {
+    Session* s = sessions_.Find(f.session);
+    if (s) {
       row.client_name = std::string(json::FindString(s->client_info, "name"));
       row.client_version = std::string(json::FindString(s->client_info, "version"));
-      if (auto id = std::static_pointer_cast<const auth::Identity>(s->identity)) {
-        if (s->roles_of != s->identity) {
-          json::array roles;
-          for (const auto& r : id->roles) roles.push_back(json::value(r));
-          s->roles_json = json::Serialize(roles);
-          s->roles_of = s->identity;
-        }
+    }
+    std::shared_ptr<const auth::Identity> id = f.identity;
+    if (!id && s) id = std::static_pointer_cast<const auth::Identity>(s->identity);
+    if (id) {
+      row.tenant = id->tenant;
+      if (s && s->roles_of == id) {
         row.roles = s->roles_json;
-        row.tenant = id->tenant;
+      } else {
+        json::array roles;
+        for (const auto& r : id->roles) roles.push_back(json::value(r));
+        row.roles = json::Serialize(roles);
+        if (s) {
+          s->roles_json = row.roles;
+          s->roles_of = id;
+        }
       }
     }
     row.server = std::move(f.server);

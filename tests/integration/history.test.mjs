@@ -28,6 +28,7 @@ import {
   startGateway,
   tmpDir,
 } from './harness.mjs';
+import { startJwksServer } from './jwks-server.mjs';
 
 const HANG_TIMEOUT_MS = 1000;
 const chaos = (extra = {}) => ({ name: 'chaos', command: ['node', CHAOS_SERVER], ...extra });
@@ -564,6 +565,45 @@ describe('history with OAuth (alice = user, bob = admin, carol = user of another
 
 // ---------------------------------------------------------------------------------------------
 // 4: SIGKILL under load with sync durability
+
+describe('history: the roles of the token each call was decided with', { ...needsGateway(), timeout: 30000 }, () => {
+  test('a later token with other roles, in the same session, is what its rows record', async () => {
+    // Tokens signed with jose by a JWKS server of the tests (jwks-server.mjs); same subject, so
+    // the second token may use the session the first one opened.
+    const js = await startJwksServer();
+    const port = await freePort();
+    const audience = `http://127.0.0.1:${port}/mcp`;
+    const db = freshDb();
+    const gw = await startGateway({
+      port,
+      config: {
+        servers: [chaos()],
+        auth: { mode: 'oauth', issuer: js.issuer, audience, jwks_uri: js.jwksUri, tenant_claim: 'tenant' },
+      },
+      env: { HISTORY_DB_DSN: db.dsn },
+    });
+    try {
+      const token = (roles) => js.mint({ audience, extra: { sub: 'erin', roles, tenant: 'acme' } });
+      const first = await openSession(gw, await token(['user']));
+      await waitForEcho(gw, first);
+      const a = await callTool(gw, first, 'echo', { text: 'as user' }, { requestId: 'roles-1' });
+      assert.equal(a.response?.result?.content?.[0]?.text, 'as user', a.text);
+      const later = { ...first, token: await token(['user', 'auditor']) };
+      const b = await callTool(gw, later, 'echo', { text: 'as auditor' }, { requestId: 'roles-2' });
+      assert.equal(b.response?.result?.content?.[0]?.text, 'as auditor', b.text);
+      const again = await callTool(gw, first, 'echo', { text: 'as user again' }, { requestId: 'roles-3' });
+      assert.equal(again.response?.result?.content?.[0]?.text, 'as user again', again.text);
+      const items = await allHistory(gw, later.token);
+      assert.deepEqual(oneRow(items, 'roles-1').roles, ['user']);
+      assert.deepEqual(oneRow(items, 'roles-2').roles, ['user', 'auditor']);
+      assert.deepEqual(oneRow(items, 'roles-3').roles, ['user']);
+      assert.equal(oneRow(items, 'roles-2').tenant, 'acme');
+    } finally {
+      await gw.stopAndCheck(assert);
+      await js.close();
+    }
+  });
+});
 
 describe('history: SIGKILL under load (sync durability)', { ...needsGateway(), timeout: 60000 }, () => {
   test('every answered call is in the database, the chain is intact, and a restart continues it', async (t) => {
