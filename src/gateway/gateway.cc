@@ -2202,16 +2202,27 @@ class GatewayImpl : public Gateway {
     auto& up = *upstreams_.at(server);
     const InFlight* call = RelatedCall(server, related);
     Session* s = call ? sessions_.Find(call->session) : nullptr;
-    auto refuse = [&](std::string_view why) {
-      log::Warn("server request refused",
-                {{"server", server}, {"method", msg.method}, {"reason", why}});
+    auto refuse = [&](std::string_view why, log::Level level = log::Level::kWarn) {
+      if (log::Enabled(level)) {
+        log::Log(level, "server request refused",
+                 {{"server", server}, {"method", msg.method}, {"reason", why}});
+      }
       up.SendResponse(jsonrpc::MakeErrorResponse(msg.id(), jsonrpc::kInvalidRequest, why));
     };
     if (!s) {
+      bool any_call = std::any_of(in_flight_.begin(), in_flight_.end(),
+                                  [&](const auto& kv) { return kv.second.route == server; });
+      if (!any_call) {
+        // Expected, e.g. server-filesystem asks for roots while it starts: no client is there to
+        // answer, and the server falls back to its own configuration.
+        return refuse(
+            "mcpgw: no client call is in flight on this upstream, so no client can answer (a "
+            "server's requests reach the client whose call it is serving)",
+            log::Level::kInfo);
+      }
       return refuse(
           "mcpgw: cannot tell which client this request is for (several sessions have calls in "
-          "flight "
-          "on this shared upstream; configure 'isolation: session' for exact routing)");
+          "flight on this shared upstream; configure 'isolation: session' for exact routing)");
     }
     std::string_view cap = msg.method == "sampling/createMessage" ? "sampling"
                            : msg.method == "elicitation/create"   ? "elicitation"

@@ -142,6 +142,21 @@ describe('e2e through the gateway (tool_prefix: always)', { ...needsGateway(), t
     }
   });
 
+  test("server-filesystem's roots request at start-up is refused with the true reason, at info", async () => {
+    // No client call is in flight then, so no client can answer; the server falls back to its
+    // command-line directory. An expected event: not a warning on every start.
+    const lines = gw.stderr
+      .split('\n')
+      .filter((l) => l.includes('"server request refused"') && l.includes('"server":"fs"'))
+      .map((l) => JSON.parse(l));
+    assert.ok(lines.length >= 1, `no refusal logged for fs:\n${gw.stderr.slice(-3000)}`);
+    for (const l of lines) {
+      assert.equal(l.method, 'roots/list', JSON.stringify(l));
+      assert.equal(l.level, 'info', JSON.stringify(l));
+      assert.match(l.reason, /no client call is in flight/, JSON.stringify(l));
+    }
+  });
+
   test('listTools merges every upstream, each name prefixed with its server', async () => {
     const { tools } = await client.listTools();
     const names = tools.map((t) => t.name);
