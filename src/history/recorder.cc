@@ -61,7 +61,7 @@ class RecorderImpl : public Recorder {
         ++stats_.refused;
         return false;
       }
-      calls_.emplace_back(std::move(row), std::move(args), std::move(durable), early);
+      calls_.push_back({std::move(row), std::move(args), std::move(durable), early});
       if (early) ++stats_.at_risk;
       stats_.queued = Queued();
       wake = WakeWriter();
