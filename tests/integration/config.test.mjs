@@ -350,6 +350,38 @@ describe('desktop-client JSON files and environment overrides', { ...needsGatewa
     }
   });
 
+  test('a tool whose upstream is down is reported unavailable (retryable), not unknown', async () => {
+    // The chaos server (MCP TypeScript SDK) crashes on request and waits a minute to restart.
+    const gw = await startGateway({
+      config: {
+        tool_prefix: 'always',
+        servers: [{ name: 'chaos', command: ['node', CHAOS_SERVER], restart: { initial_backoff_ms: 60000, max_backoff_ms: 60000 } }],
+      },
+      wait: 'ready',
+    });
+    try {
+      const session = await rawSession(gw);
+      const up = await rawRequest(gw, session, 2, 'tools/call', { name: 'chaos__echo', arguments: { text: 'up' } });
+      assert.equal(up.response?.result?.content?.[0]?.text, 'up', up.text);
+      await rawRequest(gw, session, 3, 'tools/call', { name: 'chaos__crash', arguments: {} });
+      let down;
+      for (const deadline = Date.now() + 10000; Date.now() < deadline && !down; ) {
+        const body = await (await fetch(`${gw.url}/ready`)).json();
+        if (readyUpstream(body, 'chaos')?.status === 'down') down = body;
+        else await sleep(50);
+      }
+      assert.ok(down, 'the crashed upstream never showed as down');
+      const r = await rawRequest(gw, session, 4, 'tools/call', { name: 'chaos__echo', arguments: { text: 'x' } });
+      assert.equal(r.response?.error?.code, -32000, r.text);
+      assert.match(r.response.error.message, /^Tool 'chaos__echo' is unavailable: upstream 'chaos' is down/, r.text);
+      const unknown = await rawRequest(gw, session, 5, 'tools/call', { name: 'chaos__no_such_tool', arguments: {} });
+      assert.equal(unknown.response?.error?.code, -32602, unknown.text);
+      assert.match(unknown.response.error.message, /Unknown tool/, unknown.text);
+    } finally {
+      await gw.stopAndCheck(assert);
+    }
+  });
+
   test('an optional upstream that cannot start does not stop the others', async () => {
     const gw = await startGateway({
       config: {
