@@ -27,18 +27,21 @@ bool Allowed(const UpstreamLists& u, std::string_view name) {
   return std::find(u.tools_deny.begin(), u.tools_deny.end(), name) == u.tools_deny.end();
 }
 
-// Merges one kind of named item (tools or prompts) across upstreams.
+// Merges one kind of named item (tools or prompts) across the ready upstreams, or with
+// `with_down` across all of them and without logging (the names down servers' items had).
 void MergeNamed(const std::vector<UpstreamLists>& ups, json::array UpstreamLists::*field,
                 bool filter, config::PrefixMode mode, const std::string& sep, json::array* out,
-                std::map<std::string, Target, std::less<>>* map) {
+                std::map<std::string, Target, std::less<>>* map, bool with_down = false) {
   std::map<std::string, int> count;
   for (const auto& u : ups) {
+    if (!u.ready && !with_down) continue;
     for (const auto& item : u.*field) {
       std::string_view name = json::FindString(item.get_object(), "name");
       if (!name.empty() && (!filter || Allowed(u, name))) ++count[std::string(name)];
     }
   }
   for (const auto& u : ups) {
+    if (!u.ready && !with_down) continue;
     for (const auto& item : u.*field) {
       std::string name(json::FindString(item.get_object(), "name"));
       if (name.empty() || (filter && !Allowed(u, name))) continue;
@@ -52,11 +55,14 @@ void MergeNamed(const std::vector<UpstreamLists>& ups, json::array UpstreamLists
         // Same name twice with prefixing off, or two names that sanitize alike.
         std::string fallback = SafeName(prefixed);
         if (map->count(fallback)) {
-          log::Warn("dropping duplicate name", {{"server", u.server}, {"name", name}});
+          if (!with_down)
+            log::Warn("dropping duplicate name", {{"server", u.server}, {"name", name}});
           continue;
         }
-        log::Warn("name clash; exposing under the server prefix",
-                  {{"server", u.server}, {"name", name}, {"exposed", fallback}});
+        if (!with_down) {
+          log::Warn("name clash; exposing under the server prefix",
+                    {{"server", u.server}, {"name", name}, {"exposed", fallback}});
+        }
         exposed = fallback;
       }
       json::object copy = item.get_object();
@@ -99,9 +105,25 @@ void Catalog::Rebuild(const std::vector<UpstreamLists>& ups, config::PrefixMode 
   prompt_map_.clear();
   uri_map_.clear();
   template_servers_.clear();
+  unavailable_tools_.clear();
   MergeNamed(ups, &UpstreamLists::tools, true, mode, sep, &tools_, &tool_map_);
   MergeNamed(ups, &UpstreamLists::prompts, false, mode, sep, &prompts_, &prompt_map_);
+  std::set<std::string, std::less<>> down;
   for (const auto& u : ups) {
+    if (!u.ready) down.insert(u.server);
+  }
+  if (!down.empty()) {
+    json::array all_tools;
+    std::map<std::string, Target, std::less<>> all_map;
+    MergeNamed(ups, &UpstreamLists::tools, true, mode, sep, &all_tools, &all_map, true);
+    for (const auto& [exposed, target] : all_map) {
+      if (down.count(target.server) && !tool_map_.count(exposed)) {
+        unavailable_tools_.emplace(exposed, target.server);
+      }
+    }
+  }
+  for (const auto& u : ups) {
+    if (!u.ready) continue;
     for (const auto& r : u.resources) {
       std::string uri(json::FindString(r.get_object(), "uri"));
       if (uri.empty()) continue;
@@ -127,6 +149,11 @@ void Catalog::Rebuild(const std::vector<UpstreamLists>& ups, config::PrefixMode 
 const Target* Catalog::FindTool(std::string_view exposed) const {
   auto it = tool_map_.find(exposed);
   return it == tool_map_.end() ? nullptr : &it->second;
+}
+
+std::string Catalog::ServerOfUnavailableTool(std::string_view exposed) const {
+  auto it = unavailable_tools_.find(exposed);
+  return it == unavailable_tools_.end() ? "" : it->second;
 }
 
 const Target* Catalog::FindPrompt(std::string_view exposed) const {

@@ -21,6 +21,9 @@ struct UpstreamLists {
   std::string server;
   json::array tools, prompts, resources, resource_templates;
   std::vector<std::string> tools_allow, tools_deny;
+  // false: the server is down or restarting. Nothing of it is listed, but the names its tools
+  // (its last list) had are remembered: see Catalog::ServerOfUnavailableTool.
+  bool ready = true;
 };
 
 struct Target {
@@ -43,6 +46,9 @@ class Catalog {
   const json::array& resource_templates() const { return templates_; }
 
   const Target* FindTool(std::string_view exposed) const;
+  // The server of a tool that is not listed only because that server is down (the name it had
+  // when listed, as if every server were up); "" when there is none: the tool is unknown.
+  std::string ServerOfUnavailableTool(std::string_view exposed) const;
   const Target* FindPrompt(std::string_view exposed) const;
   // The server that owns a resource URI: an exact listed resource, else the server whose
   // template matches, else "" (unknown).
@@ -56,6 +62,7 @@ class Catalog {
  private:
   json::array tools_, prompts_, resources_, templates_;
   std::map<std::string, Target, std::less<>> tool_map_, prompt_map_;
+  std::map<std::string, std::string, std::less<>> unavailable_tools_;  // exposed name -> server
   std::map<std::string, std::string, std::less<>> uri_map_;
   std::vector<std::pair<std::string, std::string>> template_servers_;  // uriTemplate, server
   std::string tools_fp_, prompts_fp_, resources_fp_;

@@ -55,6 +55,29 @@ TEST(Catalog, AllowAndDenyLists) {
   EXPECT_EQ(c.FindTool("delete"), nullptr);
 }
 
+TEST(Catalog, ToolsOfADownServerAreUnavailableNotListed) {
+  auto b = Server("b", {"echo", "write", "secret"});
+  b.tools_deny = {"secret"};
+  b.ready = false;
+  Catalog c;
+  c.Rebuild({Server("a", {"echo"}), b}, config::PrefixMode::kOnConflict, "__");
+  // Listed: a's tools only, named as if b were not there.
+  EXPECT_EQ(ToolNames(c), std::vector<std::string>{"echo"});
+  EXPECT_EQ(c.ServerOfUnavailableTool("echo"), "");  // a's, and listed
+  EXPECT_EQ(c.FindTool("echo")->server, "a");
+  // b's tools under the names they had beside a's: the clash prefixed both echos.
+  EXPECT_EQ(c.ServerOfUnavailableTool("b__echo"), "b");
+  EXPECT_EQ(c.ServerOfUnavailableTool("write"), "b");
+  EXPECT_EQ(c.ServerOfUnavailableTool("a__echo"), "");  // a is up: not b's
+  EXPECT_EQ(c.ServerOfUnavailableTool("secret"), "");   // denied by configuration
+  EXPECT_EQ(c.ServerOfUnavailableTool("nope"), "");
+  // Back up: listed again, nothing unavailable.
+  b.ready = true;
+  c.Rebuild({Server("a", {"echo"}), b}, config::PrefixMode::kOnConflict, "__");
+  EXPECT_EQ(ToolNames(c), (std::vector<std::string>{"a__echo", "b__echo", "write"}));
+  EXPECT_EQ(c.ServerOfUnavailableTool("b__echo"), "");
+}
+
 TEST(Catalog, NamesAreKeptValidForClients) {
   EXPECT_EQ(SafeName("get.weather/now"), "get_weather_now");
   std::string long_a(80, 'a');

@@ -1077,7 +1077,7 @@ class GatewayImpl : public Gateway {
       std::string name(json::FindString(p, "name"));
       const Target* t = catalog_.FindTool(name);
       if (!t) {
-        if (std::string server = ServerOfUnavailableTool(name); !server.empty()) {
+        if (std::string server = catalog_.ServerOfUnavailableTool(name); !server.empty()) {
           const auto& up = *upstreams_.at(server);
           return refuse(jsonrpc::kUpstreamError,
                         "Tool '" + name + "' is unavailable: upstream '" + server + "' is " +
@@ -2192,38 +2192,6 @@ class GatewayImpl : public Gateway {
 
   // ---------------------------------------------------------------- upstream -> client
 
-  // The server of a tool the catalog lacks only because that server is down or restarting (its
-  // last catalog, kept by its client, still names the tool, and the configuration exposes it);
-  // "" when no such server does (then the tool is simply unknown). Exposed names are matched
-  // with and without the server prefix.
-  std::string ServerOfUnavailableTool(std::string_view name) const {
-    for (const auto& server : upstream_order_) {
-      const auto& up = *upstreams_.at(server);
-      if (up.state() == upstream::State::kReady) continue;
-      const auto& sc = up.server_config();
-      for (const auto& tool : up.catalog().tools) {
-        const json::object* o = tool.if_object();
-        std::string_view n = o ? json::FindString(*o, "name") : std::string_view();
-        if (n.empty()) continue;
-        if (!sc.tools_allow.empty() &&
-            std::find(sc.tools_allow.begin(), sc.tools_allow.end(), n) == sc.tools_allow.end()) {
-          continue;
-        }
-        if (std::find(sc.tools_deny.begin(), sc.tools_deny.end(), n) != sc.tools_deny.end()) {
-          continue;
-        }
-        if (name == n ||
-            (name.size() == server.size() + cfg_.prefix_separator.size() + n.size() &&
-             name.substr(0, server.size()) == server &&
-             name.substr(server.size(), cfg_.prefix_separator.size()) == cfg_.prefix_separator &&
-             name.substr(server.size() + cfg_.prefix_separator.size()) == n)) {
-          return server;
-        }
-      }
-    }
-    return "";
-  }
-
   // Which client call a server-initiated message belongs to: exact over Streamable HTTP (the
   // response stream it came on); over stdio, the only call in flight on that server, if any.
   const InFlight* RelatedCall(const std::string& route, std::optional<int64_t> related) {
@@ -2370,13 +2338,15 @@ class GatewayImpl : public Gateway {
     std::vector<UpstreamLists> lists;
     for (const auto& name : upstream_order_) {
       const auto& up = *upstreams_.at(name);
-      if (up.state() != upstream::State::kReady) continue;
       UpstreamLists l;
       l.server = name;
-      l.tools = up.catalog().tools;
-      l.prompts = up.catalog().prompts;
-      l.resources = up.catalog().resources;
-      l.resource_templates = up.catalog().resource_templates;
+      l.tools = up.catalog().tools;  // a server that is down: its last list (see UpstreamLists)
+      l.ready = up.state() == upstream::State::kReady;
+      if (l.ready) {
+        l.prompts = up.catalog().prompts;
+        l.resources = up.catalog().resources;
+        l.resource_templates = up.catalog().resource_templates;
+      }
       l.tools_allow = up.server_config().tools_allow;
       l.tools_deny = up.server_config().tools_deny;
       lists.push_back(std::move(l));
