@@ -1636,18 +1636,8 @@ class GatewayImpl : public Gateway {
     std::shared_ptr<const auth::Identity> id = f.identity;
     if (!id && s) id = std::static_pointer_cast<const auth::Identity>(s->identity);
     if (id) {
+      row.roles = json::Serialize(JsonStrings(id->roles));
       row.tenant = id->tenant;
-      if (s && s->roles_of == id) {
-        row.roles = s->roles_json;
-      } else {
-        json::array roles;
-        for (const auto& r : id->roles) roles.push_back(json::value(r));
-        row.roles = json::Serialize(roles);
-        if (s) {
-          s->roles_json = row.roles;
-          s->roles_of = id;
-        }
-      }
     }
     row.server = std::move(f.server);
     row.method = std::move(f.method);

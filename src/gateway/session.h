@@ -43,10 +43,6 @@ struct Session {
   std::string id;
   std::string subject;  // the token's sub that created it ("" with auth off); others get 404
   std::shared_ptr<const void> identity;  // auth::Identity, kept for logs and policy
-  // The identity's roles as the JSON array history rows store, made from `roles_of` (held, so
-  // that a new token's identity can never be mistaken for it, even at the same address).
-  std::string roles_json;
-  std::shared_ptr<const void> roles_of;
   std::string protocol_version;
   bool initialized = false;  // notifications/initialized seen
   bool legacy_sse = false;   // 2024-11-05 HTTP+SSE: everything goes to the GET stream
