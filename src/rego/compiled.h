@@ -57,6 +57,10 @@ struct Node {
   // what it refers to; reads_all_input when it may read any (see deps.cc).
   std::vector<std::string> input_keys;
   bool reads_all_input = false;
+  // The document may differ between two evaluations with the same input and data: it calls,
+  // directly or through what it refers to, a built-in that reads the clock, draws random numbers
+  // or has a side effect (see deps.cc).
+  bool impure = false;
   std::unique_ptr<RuleIndex> index;  // see index.cc; nullptr when no rule has a guard
   bool HasRules() const { return !rules.empty() || default_rule != nullptr; }
 };

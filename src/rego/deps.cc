@@ -6,16 +6,33 @@
 // The analysis is conservative: `input` used whole or with a key computed at run time counts as
 // reading every key, and a reference into the data tree counts as reading whatever any rule
 // below the referenced node reads.
+//
+// It also marks the nodes whose value may change between two evaluations with the same input and
+// data (Node::impure: a call of time.now_ns, io.jwt.decode_verify, uuid.rfc4122, opa.runtime,
+// print/trace or a network built-in, directly or through what the node refers to): those are never
+// kept beyond one evaluation.
 #include <algorithm>
+#include <array>
 #include <set>
+#include <string_view>
 
 #include "rego/compiled.h"
 
 namespace mcpgw::rego {
 namespace {
 
+// Built-ins whose result is not a function of their operands alone: they read the clock (also
+// io.jwt.decode_verify, for exp/nbf), draw random numbers, describe the running process or have a
+// side effect (print and trace are kCallPrint, the network built-ins kCallMockOnly).
+bool ImpureBuiltin(std::string_view name) {
+  static constexpr std::array<std::string_view, 4> kImpure = {"time.now_ns", "io.jwt.decode_verify",
+                                                              "uuid.rfc4122", "opa.runtime"};
+  return std::find(kImpure.begin(), kImpure.end(), name) != kImpure.end();
+}
+
 struct Direct {
   bool all = false;
+  bool impure = false;
   std::set<std::string> keys;
   std::vector<const Node*> refs;  // nodes whose documents or functions this node's rules use
 };
@@ -74,6 +91,10 @@ class Collector {
     if (t.kind == TermKind::kCall && t.call_kind == kCallUser) {
       out_.refs.push_back(t.func_node ? t.func_node : &policy_.root);
     }
+    if (t.kind == TermKind::kCall && (t.call_kind == kCallPrint || t.call_kind == kCallMockOnly ||
+                                      (t.call_kind != kCallUser && ImpureBuiltin(t.name)))) {
+      out_.impure = true;
+    }
     for (size_t i = first; i < t.items.size(); ++i) VisitTerm(*t.items[i]);
     if (t.key) VisitTerm(*t.key);
     if (t.head) VisitTerm(*t.head);
@@ -123,6 +144,7 @@ void ComputeInputDeps(CompiledPolicy& policy) {
   for (Node* n : nodes) {
     const Direct& d = direct[static_cast<size_t>(n->id)];
     n->reads_all_input = d.all;
+    n->impure = d.impure;
     n->input_keys.assign(d.keys.begin(), d.keys.end());
   }
   for (bool changed = true; changed;) {
@@ -132,6 +154,10 @@ void ComputeInputDeps(CompiledPolicy& policy) {
         if (r == n) continue;
         if (r->reads_all_input && !n->reads_all_input) {
           n->reads_all_input = true;
+          changed = true;
+        }
+        if (r->impure && !n->impure) {
+          n->impure = true;
           changed = true;
         }
         for (const auto& k : r->input_keys) {

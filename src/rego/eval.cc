@@ -8,6 +8,7 @@
 #include <array>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <span>
@@ -126,6 +127,7 @@ class Evaluator {
     for (size_t i = 2; v && i <= t.input_path_len; ++i) v = Lookup(*v, t.items[i]->value, false);
     input_at_[id] = v;
     input_at_epoch_[id] = input_epoch_;
+    if (!item_paths_.empty() && item_paths_[id]) item_paths_read_.push_back(id);
     return v;
   }
 
@@ -144,6 +146,7 @@ class Evaluator {
     if (overlay_) {
       input_ = WithMembers(input_, *overlay_);
       overlay_ = nullptr;
+      materialized_ = true;
       ++input_epoch_;
     }
     return input_;
@@ -153,9 +156,22 @@ class Evaluator {
   // put in, and the documents of the nodes `stale` are forgotten (those that read a member an
   // item puts in); every other document computed so far is kept. Only between evaluations, and
   // only when the last one ended without an error.
+  // The values found at constant input paths that start outside the items' members (SetItemPaths)
+  // are kept too: they point into `base`, the same object for every item of the batch, unless the
+  // last item's input was put together whole.
   void NextItem(const Value& base, const Value& item) {
-    SetInput(base, true);
+    const bool keep_base_paths = next_item_called_ && !materialized_ && !item_paths_.empty();
+    input_ = base;
+    has_input_ = true;
     overlay_ = &item.object();
+    materialized_ = false;
+    next_item_called_ = true;
+    if (keep_base_paths) {
+      for (size_t id : item_paths_read_) input_at_epoch_[id] = 0;
+    } else {
+      ++input_epoch_;
+    }
+    item_paths_read_.clear();
     Cache& cache = caches_.front();
     for (size_t id : computed_stale_) {
       cache.done[id] = 0;
@@ -164,10 +180,35 @@ class Evaluator {
     computed_stale_.clear();
   }
 
+  // Batch: documents of the current item known from an earlier batch, put in the cache as if
+  // computed now (NextItem forgets them with the rest). Right after NextItem.
+  // The cache points at them (`docs` must outlive the item's evaluation and not move).
+  void Preload(std::span<const std::pair<int, std::optional<Value>>> docs) {
+    if (docs.empty()) return;
+    Cache& cache = caches_.front();
+    if (preloaded_.size() < cache.done.size()) preloaded_.resize(cache.done.size());
+    for (const auto& [id, doc] : docs) {
+      auto i = static_cast<size_t>(id);
+      preloaded_[i] = &doc;
+      cache.done[i] = kPreloaded;
+      computed_stale_.push_back(i);
+    }
+  }
+
+  // Batch: the ids of the stale documents in the cache for the current item, those Preload put
+  // there first, then those computed, in the order they were.
+  std::span<const size_t> ComputedStale() const { return computed_stale_; }
+  const std::optional<Value>& CachedDocument(size_t id) const { return caches_.front().docs[id]; }
+
   // Marks (by node id) the nodes whose documents NextItem forgets: those that read a member an
   // item puts in. The evaluator then remembers which of them it computed, so that only those
   // are forgotten. `stale` outlives the evaluator.
   void SetStale(std::span<const uint8_t> stale) { stale_ = stale; }
+
+  // Marks (by CompiledPolicy::input_paths id) the constant input paths that start at a member an
+  // item puts in (or are the whole input): NextItem looks only those up again. `paths` outlives
+  // the evaluator.
+  void SetItemPaths(std::span<const uint8_t> paths) { item_paths_ = paths; }
 
   // Runs a compiled query; calls `on_result` per solution.
   bool RunQuery(const CompiledQuery& q, std::vector<QueryResult>& out) {
@@ -433,15 +474,35 @@ class Evaluator {
           return EvalDataPath(&policy_.root, &policy_.data, kNoPath, 0, f, k);
         }
         auto s = static_cast<size_t>(t.slot);
-        if (t.slot < 0 || !f.bound[s]) {
-          return Fail(
-              MakeError(t.loc.ToString() + ": rego_unsafe_var_error: var " + t.name + " is unsafe",
-                        kCompileError));
-        }
+        if (t.slot < 0 || !f.bound[s]) return UnsafeVar(t);
         return k(f.vals[s]);
       }
       case TermKind::kRef:
         return EvalRef(t, f, k);
+      case TermKind::kArray:
+      case TermKind::kSet:
+      case TermKind::kObject:
+      case TermKind::kArrayCompr:
+      case TermKind::kSetCompr:
+      case TermKind::kObjectCompr:
+        return EvalComposite(t, f, k);
+      case TermKind::kCall:
+        return EvalCall(t, f, k);
+      case TermKind::kTemplate:
+        return EvalComposite(t, f, k);
+    }
+    return true;
+  }
+
+  [[gnu::noinline]] bool UnsafeVar(const Term& t) {
+    return Fail(MakeError(
+        t.loc.ToString() + ": rego_unsafe_var_error: var " + t.name + " is unsafe", kCompileError));
+  }
+
+  // Collections and comprehensions, out of line: EvalTerm stays small (it runs for every term,
+  // and a large function pays for its register saves and stack frame on each call).
+  [[gnu::noinline]] bool EvalComposite(const Term& t, Frame& f, ValCont k) {
+    switch (t.kind) {
       case TermKind::kArray: {
         Array acc;
         acc.reserve(t.items.size());
@@ -498,10 +559,10 @@ class Evaluator {
         if (error_) return false;
         return k(Value::FromObject(std::move(out)));
       }
-      case TermKind::kCall:
-        return EvalCall(t, f, k);
       case TermKind::kTemplate:
         return EvalTemplateParts(t, 0, f, std::string(), k);
+      default:
+        break;
     }
     return true;
   }
@@ -744,8 +805,10 @@ class Evaluator {
   struct Cache {
     explicit Cache(size_t n) : docs(n), done(n, 0) {}
     std::vector<std::optional<Value>> docs;
-    std::vector<uint8_t> done;
+    std::vector<uint8_t> done;  // 0: not yet; 1: in docs; kPreloaded: at preloaded_ (batch)
   };
+  static constexpr uint8_t kPreloaded = 2;
+  std::vector<const std::optional<Value>*> preloaded_;  // by node id (see Preload)
 
   // Inserts value at path below `obj`, reporting conflicts with what is there.
   bool InsertAt(Object& obj, const std::vector<Value>& path, size_t i, const Value& v,
@@ -807,8 +870,8 @@ class Evaluator {
   // pointer stays valid while that layer exists (the whole evaluation, or the `with` it is for).
   const Value* NodeDocument(const Node* node, const Value* base) {
     auto id = static_cast<size_t>(node->id);
-    if (caches_.back().done[id]) {
-      const auto& d = caches_.back().docs[id];
+    if (uint8_t done = caches_.back().done[id]) {
+      const auto& d = done == kPreloaded ? *preloaded_[id] : caches_.back().docs[id];
       return d ? &*d : nullptr;
     }
     if (in_progress_[id]) {
@@ -1549,8 +1612,12 @@ class Evaluator {
   };
   std::unordered_map<const Array*, MemberIndex> member_index_;
   std::vector<uint8_t> in_progress_;
-  std::span<const uint8_t> stale_;      // batch: nodes NextItem forgets (empty: not a batch)
-  std::vector<size_t> computed_stale_;  // batch: stale nodes computed for the current input
+  std::span<const uint8_t> stale_;       // batch: nodes NextItem forgets (empty: not a batch)
+  std::vector<size_t> computed_stale_;   // batch: stale nodes computed for the current input
+  std::span<const uint8_t> item_paths_;  // batch: input paths NextItem looks up again
+  std::vector<size_t> item_paths_read_;  // batch: those looked up for the current item
+  bool next_item_called_ = false;
+  bool materialized_ = false;  // batch: the current item's input was put together whole
 
   // The per-node arrays of an evaluation, kept per thread between evaluations so that a
   // decision does not allocate and zero them afresh (they are cleared on return).
@@ -1615,6 +1682,9 @@ class Evaluator {
 class PolicyImpl : public Policy {
  public:
   explicit PolicyImpl(std::shared_ptr<CompiledPolicy> c) : c_(std::move(c)) {}
+  ~PolicyImpl() override = default;
+  PolicyImpl(const PolicyImpl&) = delete;
+  PolicyImpl& operator=(const PolicyImpl&) = delete;
 
   Result<std::vector<QueryResult>> Query(std::string_view query, const Value* input,
                                          const EvalOptions& options) const override {
@@ -1639,14 +1709,11 @@ class PolicyImpl : public Policy {
       const EvalOptions& options) const override {
     std::vector<Result<std::optional<Value>>> out;
     out.reserve(items.size());
-    std::vector<std::string> varying;  // every top-level key an item puts in
-    for (const Value& item : items) {
-      if (!item.is_object()) continue;
-      for (const auto& [k, v] : item.object()) {
-        std::string key = k.is_string() ? k.str() : k.ToJson();
-        if (std::find(varying.begin(), varying.end(), key) == varying.end()) varying.push_back(key);
-      }
-    }
+    // The top-level keys items put in: `varying` those of any item, `common` those of every
+    // item (a node that reads only these depends on the item alone).
+    std::vector<std::string> varying;
+    std::vector<std::string> common;
+    ItemKeys(items, varying, common);
     std::vector<uint8_t> stale(c_->nodes.size(), 0);  // by node id: reads a varying key
     for (const Node* n : c_->nodes) {
       bool reads = n->reads_all_input;
@@ -1655,6 +1722,30 @@ class PolicyImpl : public Policy {
         reads = std::find(varying.begin(), varying.end(), k) != varying.end();
       }
       stale[static_cast<size_t>(n->id)] = reads ? 1 : 0;
+    }
+    // Nodes that read nothing but members every item puts in, and nothing impure: their
+    // documents depend on the item alone (and the policy and data, fixed for this object).
+    std::vector<uint8_t> item_only(c_->nodes.size(), 0);
+    bool any_item_only = false;
+    for (const Node* n : c_->nodes) {
+      if (!stale[static_cast<size_t>(n->id)] || n->reads_all_input || n->impure) continue;
+      bool only = std::all_of(n->input_keys.begin(), n->input_keys.end(), [&](const auto& k) {
+        return std::find(common.begin(), common.end(), k) != common.end();
+      });
+      item_only[static_cast<size_t>(n->id)] = only ? 1 : 0;
+      any_item_only = any_item_only || only;
+    }
+    // Another thread's batch holds the memo: this one goes without it.
+    std::unique_lock<std::mutex> memo_lock(memo_mu_, std::try_to_lock);
+    BatchMemo* batch_memo = nullptr;
+    if (any_item_only && !items.empty() && items.size() <= kMaxMemoItems && memo_lock.owns_lock()) {
+      batch_memo = MemoFor(items);
+    }
+    std::vector<uint8_t> item_paths(c_->input_paths.size(), 0);  // by input path id
+    for (size_t i = 0; i < item_paths.size(); ++i) {
+      const std::vector<Value>& p = c_->input_paths[i];
+      item_paths[i] = p.empty() || !p[0].is_string() ||
+                      std::find(varying.begin(), varying.end(), p[0].str()) != varying.end();
     }
     const Evaluator::ResolvedPath at = Evaluator::Resolve(*c_, path);
     const Value& in = base.is_object() ? base : Value::EmptyObject();
@@ -1667,13 +1758,40 @@ class PolicyImpl : public Policy {
       if (!ev) {
         ev.emplace(*c_, &in, options);
         ev->SetStale(stale);
+        ev->SetItemPaths(item_paths);
       }
       ev->NextItem(in, item);
+      ItemMemo* memo = nullptr;
+      if (batch_memo) {
+        memo = &batch_memo->items[static_cast<size_t>(&item - items.data())];
+        // Same address and not expired: the very object the entry was made for (two live
+        // objects do not share an address).
+        if (memo->object != &item.object() || memo->item.expired() ||
+            memo->strict != options.strict_builtin_errors) {
+          memo->object = &item.object();
+          memo->item = item.Weak();
+          memo->strict = options.strict_builtin_errors;
+          memo->docs.clear();
+        }
+        ev->Preload(memo->docs);
+      }
+      const size_t preloaded = memo ? memo->docs.size() : 0;
       auto v = ev->EvalPath(path, at);
       if (ev->error()) {
         out.emplace_back(*ev->error());
         ev.reset();  // documents computed before the error are not trusted for the next item
         continue;
+      }
+      if (memo) {
+        std::span<const size_t> computed = ev->ComputedStale().subspan(preloaded);
+        memo->docs.reserve(memo->docs.size() + static_cast<size_t>(std::count_if(
+                                                   computed.begin(), computed.end(),
+                                                   [&](size_t id) { return item_only[id] != 0; })));
+        for (size_t j = 0; j < computed.size(); ++j) {
+          if (item_only[computed[j]]) {
+            memo->docs.emplace_back(static_cast<int>(computed[j]), ev->CachedDocument(computed[j]));
+          }
+        }
       }
       out.emplace_back(std::move(v));
     }
@@ -1698,7 +1816,92 @@ class PolicyImpl : public Policy {
   }
 
  private:
+  static void ItemKeys(std::span<const Value> items, std::vector<std::string>& varying,
+                       std::vector<std::string>& common) {
+    std::vector<std::pair<Value, size_t>> seen;  // key, number of items that have it
+    size_t objects = 0;
+    for (const Value& item : items) {
+      if (!item.is_object()) continue;
+      ++objects;
+      for (const auto& member : item.object()) {
+        const Value& k = member.first;
+        auto it =
+            std::find_if(seen.begin(), seen.end(), [&](const auto& e) { return e.first == k; });
+        if (it == seen.end()) {
+          seen.emplace_back(k, 1);
+        } else {
+          ++it->second;
+        }
+      }
+    }
+    for (const auto& [k, n] : seen) {
+      std::string key = k.is_string() ? k.str() : k.ToJson();
+      if (n == objects && k.is_string()) common.push_back(key);
+      varying.push_back(std::move(key));
+    }
+  }
+
   std::shared_ptr<CompiledPolicy> c_;
+
+  // What a batch learnt about its items, for the next batch of the same items (the gateway
+  // keeps a catalog's items between lists, in the catalog's order): per position, the documents
+  // of the nodes that depend on the item alone (see EvalPathBatch). An entry is used only for
+  // the object it was made for: same address, and its weak reference has not expired (the memo
+  // does not keep items alive). The policy and its data are fixed for this object (a reload
+  // compiles a new one), so nothing else invalidates.
+  struct ItemMemo {
+    const Object* object = nullptr;
+    std::weak_ptr<const void> item;
+    bool strict = false;  // EvalOptions::strict_builtin_errors it was computed with
+    std::vector<std::pair<int, std::optional<Value>>> docs;
+  };
+  // One per list the policy is asked to filter (tools, prompts, resources): found by its first
+  // item and its size; the least recently used is reused for another list.
+  struct BatchMemo {
+    const Object* first = nullptr;
+    std::weak_ptr<const void> first_item;
+    uint64_t used = 0;
+    std::vector<ItemMemo> items;
+  };
+  static constexpr size_t kBatchMemos = 8;
+  static constexpr size_t kMaxMemoItems = 16384;  // longer lists go without
+
+  // The memo of this list; nullptr the first time it is seen (a list filtered once, such as the
+  // first after a catalog change, does not pay for filling a memo nobody may read).
+  BatchMemo* MemoFor(std::span<const Value> items) const {
+    const Value& first = items.front();
+    const Object* key = first.is_object() ? &first.object() : nullptr;
+    BatchMemo* pick = nullptr;
+    for (auto& m : batch_memos_) {
+      if (m.first == key && m.items.size() == items.size() && !m.first_item.expired()) {
+        pick = &m;
+        break;
+      }
+    }
+    for (auto& m : batch_memos_) {  // else a list nobody holds any more (a changed catalog)
+      if (pick) break;
+      if (m.first_item.expired()) pick = &m;
+    }
+    if (!pick && batch_memos_.size() < kBatchMemos) pick = &batch_memos_.emplace_back();
+    if (!pick) {
+      pick = &*std::min_element(
+          batch_memos_.begin(), batch_memos_.end(),
+          [](const BatchMemo& a, const BatchMemo& b) { return a.used < b.used; });
+    }
+    pick->used = ++memo_clock_;
+    if (pick->first != key || pick->first_item.expired() || pick->items.size() != items.size()) {
+      pick->first = key;
+      pick->first_item = first.Weak();
+      pick->items.clear();
+      pick->items.resize(items.size());
+      return nullptr;
+    }
+    return pick;  // entries are checked item by item
+  }
+
+  mutable std::mutex memo_mu_;
+  mutable std::vector<BatchMemo> batch_memos_;
+  mutable uint64_t memo_clock_ = 0;
 };
 
 }  // namespace

@@ -1,6 +1,8 @@
 // Batch evaluation (Policy::EvalPathBatch) and the input-dependency analysis it rests on.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "rego/compiled.h"
 #include "rego/engine.h"
 
@@ -170,6 +172,101 @@ TEST_F(BatchTest, AnErrorFailsOnlyItsOwnItem) {
   EXPECT_TRUE(r[3].ok() && !r[3]->has_value());
 }
 
+// A later batch with the same item objects (the gateway keeps a catalog's items between lists)
+// reuses what depends on the item alone; the results stay those of EvalPath, whatever the base,
+// the order of the items, or which members they put in.
+TEST_F(BatchTest, LaterBatchesWithTheSameItemsGiveTheSameResults) {
+  std::vector<Value> items = {
+      MakeObject({{"resource", Resource("a")}}),
+      MakeObject({{"resource", Resource("b")}}),
+      MakeObject({{"resource", Resource("twice")}}),
+      MakeObject({{"resource", Resource("c")}, {"user", User("[\"admin\"]")}}),
+  };
+  const std::vector<const char*> rules = {"allow",        "blocked", "whole",        "tool_now",
+                                          "via_function", "dynamic", "tool_with_env"};
+  for (int round = 0; round < 3; ++round) {
+    ExpectBatchIsEvalPath(rules, Input("a", "[]"), items);
+    ExpectBatchIsEvalPath(rules, Input("b", "[\"admin\"]", "bob"), items);
+    std::reverse(items.begin(), items.end());
+  }
+  // Only the first item puts in "user": every item's own members count, not the first's.
+  std::vector<Value> mixed = {items[0], items[3], items[1]};
+  ExpectBatchIsEvalPath(rules, Input("a", "[]"), mixed);
+  ExpectBatchIsEvalPath(rules, Input("a", "[\"admin\"]"), mixed);
+}
+
+// What may change between two evaluations with the same input is never reused: the clock.
+TEST(BatchMemoTest, DocumentsThatReadTheClockAreComputedEveryTime) {
+  auto p = Policy::Compile({{"t.rego", R"(package t
+stamp := [input.resource.tool, time.now_ns()]
+via_rule := stamp
+)"}},
+                           Value::EmptyObject());
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  const Value base = MakeObject({});
+  const std::vector<Value> items = {MakeObject({{"resource", Resource("a")}})};
+  for (const char* rule : {"stamp", "via_rule"}) {
+    for (int64_t now : {1, 2, 3}) {
+      EvalOptions o;
+      o.now_ns = now;
+      auto r = (*p)->EvalPathBatch(std::vector<std::string>{"t", rule}, base, items, o);
+      ASSERT_EQ(r.size(), 1u);
+      ASSERT_TRUE(r[0].ok() && r[0]->has_value()) << rule;
+      EXPECT_EQ((*r[0])->ToJson(), "[\"a\"," + std::to_string(now) + "]") << rule;
+    }
+  }
+}
+
+// A built-in error is undefined without strict mode and an error with it: what a lenient batch
+// learnt about an item does not hide the error from a strict one.
+TEST(BatchMemoTest, StrictModeIsNotAnsweredFromALenientBatch) {
+  auto p = Policy::Compile({{"t.rego", R"(package t
+n := to_number(input.resource.tool)
+)"}},
+                           Value::EmptyObject());
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  const std::vector<Value> items = {MakeObject({{"resource", Resource("x")}})};
+  const std::vector<std::string> path = {"t", "n"};
+  for (int i = 0; i < 3; ++i) {  // the first batch of a list only notes it; later ones keep
+    auto lenient = (*p)->EvalPathBatch(path, MakeObject({}), items, {});
+    ASSERT_TRUE(lenient[0].ok());
+    EXPECT_FALSE(lenient[0]->has_value());
+  }
+  EvalOptions strict;
+  strict.strict_builtin_errors = true;
+  auto r = (*p)->EvalPathBatch(path, MakeObject({}), items, strict);
+  EXPECT_FALSE(r[0].ok());
+  auto again = (*p)->EvalPathBatch(path, MakeObject({}), items, {});
+  ASSERT_TRUE(again[0].ok());
+  EXPECT_FALSE(again[0]->has_value());
+}
+
+// Values found in the base input are kept from item to item, except after an item whose input
+// was put together whole (they pointed into that input).
+TEST(BatchMemoTest, BaseInputValuesSurviveAnItemReadWhole) {
+  auto p = Policy::Compile({{"t.rego", R"(package t
+who := [input.user.name, input.resource.tool, n]  if n := size_if_w
+size_if_w := count(input) if input.resource.tool == "w"
+else := 0
+)"}},
+                           Value::EmptyObject());
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  const Value base = Input("a", "[]");
+  const std::vector<Value> items = {
+      MakeObject({{"resource", Resource("a")}}), MakeObject({{"resource", Resource("w")}}),
+      MakeObject({{"resource", Resource("b")}}), MakeObject({{"resource", Resource("w")}})};
+  for (int round = 0; round < 2; ++round) {
+    auto r = (*p)->EvalPathBatch(std::vector<std::string>{"t", "who"}, base, items, {});
+    ASSERT_EQ(r.size(), 4u);
+    const char* want[] = {R"(["ann","a",0])", R"(["ann","w",3])", R"(["ann","b",0])",
+                          R"(["ann","w",3])"};
+    for (size_t i = 0; i < 4; ++i) {
+      ASSERT_TRUE(r[i].ok() && r[i]->has_value()) << i;
+      EXPECT_EQ((*r[i])->ToJson(), want[i]) << i;
+    }
+  }
+}
+
 TEST_F(BatchTest, EmptyBatchGivesNoResults) {
   EXPECT_TRUE(policy_
                   ->EvalPathBatch(std::vector<std::string>{"mcp", "authz", "allow"},
@@ -201,6 +298,34 @@ TEST(InputDepsTest, FollowsRulesFunctionsAndDataReferences) {
   EXPECT_EQ(keys(node("authz", "package_copy")), "user");  // the rules of package mcp.other
   // A package's document holds its rules' documents.
   EXPECT_EQ(keys((*c)->Find({Value::String("mcp"), Value::String("authz")})), "*");
+}
+
+// Impure nodes: those that call (directly or through what they use) a built-in whose result is
+// not a function of its operands.
+TEST(InputDepsTest, MarksWhatReadsTheClockOrPrints) {
+  auto c = CompileModules({{"t.rego", R"(package t
+now := time.now_ns()
+later := now + 1
+token := io.jwt.decode_verify(input.t, {"secret": "s"})
+id := uuid.rfc4122("x")
+shown if print("x")
+f(x) := x + time.now_ns()
+uses_f := f(1)
+pure := concat("-", [input.a, "b"])
+uses_pure := [pure, count(input.b)]
+)"}},
+                          Value::EmptyObject());
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  auto impure = [&](const char* rule) {
+    const Node* n = (*c)->Find({Value::String("t"), Value::String(rule)});
+    EXPECT_NE(n, nullptr) << rule;
+    return n != nullptr && n->impure;
+  };
+  for (const char* rule : {"now", "later", "token", "id", "shown", "uses_f"}) {
+    EXPECT_TRUE(impure(rule)) << rule;
+  }
+  EXPECT_FALSE(impure("pure"));
+  EXPECT_FALSE(impure("uses_pure"));
 }
 
 // Rule indexing: rules guarded by `input.kind == <constant>` are only evaluated for that

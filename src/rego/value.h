@@ -110,6 +110,10 @@ class Value {
 
   size_t Hash() const;
 
+  // A reference to this value's string or collection that does not keep it alive: expired()
+  // once no Value holds it any more. Empty for scalars.
+  std::weak_ptr<const void> Weak() const { return p_; }
+
  private:
   // A tag, an inline scalar and one shared pointer for strings and collections: copying,
   // moving and destroying a Value are a few inline instructions (a std::variant of the eight

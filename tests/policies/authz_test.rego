@@ -29,6 +29,12 @@ test_role_scopes_from_data_override if {
 	not authz.allow with input as inp with data.mcp.role_scopes as {"tester": ["tool:echo:read"]}
 }
 
+test_scope_granted_by_second_role_of_user if {
+	inp := call(object.union(nobody, {"roles": ["ghost", "tester"]}), "everything", "get-sum", {})
+	authz.allow with input as inp with data.mcp.role_scopes as {"tester": ["tool:get-sum:read"], "other": ["tool:get-sum:read"]}
+	not authz.allow with input as inp with data.mcp.role_scopes as {"other": ["tool:get-sum:read"]}
+}
+
 test_scope_for_other_action_denied if {
 	inp := call(with_scopes(["tool:echo:write"]), "everything", "echo", {"message": "hi"})
 	not authz.allow with input as inp

@@ -101,10 +101,17 @@ permitted if {
 # tool:<tool>:* grants every action of that one tool (even one whose action is not configured:
 # the scope names the tool explicitly). `else` tries it only when the exact scope is missing.
 tool_action_allowed if {
-	scope_allowed(concat(":", ["tool", tool_name, action]))
+	scope_allowed(tool_scope)
 } else if {
-	scope_allowed(concat(":", ["tool", tool_name, "*"]))
+	scope_allowed(tool_any_scope)
 }
+
+# The scope names are documents of their own (not expressions inside the rule above) because they
+# depend on the tool alone: when the gateway filters a list, the engine keeps such documents per
+# catalog entry from one list to the next.
+tool_scope := concat(":", ["tool", tool_name, action])
+
+tool_any_scope := concat(":", ["tool", tool_name, "*"])
 
 # The requirements' ABAC example: a resource labelled "sensitive" is for admins only.
 label_requires_admin if "sensitive" in resource_labels
