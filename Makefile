@@ -4,7 +4,7 @@ JOBS ?= 2
 CONFIG ?= examples/gateway.yaml
 
 # HISTORY_DB_DSN selects the database (default sqlite:///data/history.db).
-.PHONY: db-migrate all bootstrap build run test unit-test e2e-test conformance-test authserver-test policy-test rego-conformance bench format lint tidy clean
+.PHONY: db-migrate all bootstrap build run test unit-test e2e-test conformance-test authserver-test policy-test sanitize-test rego-conformance bench format lint tidy clean
 
 all: build
 
@@ -22,7 +22,7 @@ run: bootstrap build
 
 test: bootstrap build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
-	$(MAKE) --no-print-directory lint policy-test e2e-test conformance-test authserver-test deploy-test
+	$(MAKE) --no-print-directory lint policy-test sanitize-test e2e-test conformance-test authserver-test deploy-test
 
 unit-test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -42,6 +42,17 @@ authserver-test: build
 # The shipped policy's tests (like `opa test`), on the embedded Rego engine.
 policy-test: build
 	$(BUILD)/mcpgw policy test services/opa/policies services/opa/data tests/policies
+
+# The Rego engine parses and evaluates policy text: its unit tests and OPA's cases run again built
+# with AddressSanitizer and UndefinedBehaviorSanitizer (a separate build directory, ~5 min).
+SANITIZE_BUILD ?= build-sanitize
+sanitize-test:
+	@test -f $(SANITIZE_BUILD)/CMakeCache.txt || cmake -S . -B $(SANITIZE_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined"
+	cmake --build $(SANITIZE_BUILD) -j $(JOBS) --target rego_test rego_conformance
+	$(SANITIZE_BUILD)/src/rego/rego_test --gtest_brief=1
+	$(SANITIZE_BUILD)/rego_conformance tests/rego/opa-v1
 
 # OPA's own test cases against the embedded engine; the table goes to docs/rego-conformance.md.
 rego-conformance: build

@@ -45,9 +45,13 @@ Int FloorDiv(Int a, Int b) {
   return q;
 }
 
+// The remainder with the sign of b; computed from a % b, so that it cannot overflow where
+// FloorDiv(a, b) * b would (a near the smallest int64).
 template <class Int>
 Int FloorMod(Int a, Int b) {
-  return a - FloorDiv(a, b) * b;
+  Int r = a % b;
+  if (r != 0 && ((r < 0) != (b < 0))) r += b;
+  return r;
 }
 
 // Days since 1970-01-01 of y-m-d (m in 1..12, d may be any value: it is simply added).
@@ -607,7 +611,7 @@ Fields FieldsOf(const Time& t) {
 Time FromUnixNanos(int64_t ns, ZonePtr zone) {
   Time t;
   t.sec = FloorDiv<int64_t>(ns, kNanosPerSecond);
-  t.nsec = static_cast<int32_t>(ns - t.sec * kNanosPerSecond);
+  t.nsec = static_cast<int32_t>(FloorMod<int64_t>(ns, kNanosPerSecond));
   t.zone = std::move(zone);
   return t;
 }

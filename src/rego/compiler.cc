@@ -356,13 +356,15 @@ class Resolver {
   }
 
   Status ResolveBody(Body& body) {
-    Scope* scope = &scopes_.back();
-    int saved = scope->cur_index;
+    // By index: resolving an expression may push scopes (comprehensions, `every`), and a push
+    // may move every scope to new memory.
+    const size_t at = scopes_.size() - 1;
+    int saved = scopes_[at].cur_index;
     for (size_t i = 0; i < body.size(); ++i) {
-      scopes_.back().cur_index = static_cast<int>(i);
+      scopes_[at].cur_index = static_cast<int>(i);
       if (auto st = ResolveExpr(body[i]); !st) return st;
     }
-    scope->cur_index = saved;
+    scopes_[at].cur_index = saved;
     return {};
   }
 
