@@ -44,7 +44,7 @@ policy-test: build
 	$(BUILD)/mcpgw policy test services/opa/policies services/opa/data tests/policies
 
 # The Rego engine parses and evaluates policy text: its unit tests and OPA's cases run again built
-# with AddressSanitizer and UndefinedBehaviorSanitizer (a separate build directory, ~5 min).
+# with AddressSanitizer and UndefinedBehaviorSanitizer (a separate build directory, ~3 min).
 SANITIZE_BUILD ?= build-sanitize
 sanitize-test:
 	@test -f $(SANITIZE_BUILD)/CMakeCache.txt || cmake -S . -B $(SANITIZE_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \

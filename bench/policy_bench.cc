@@ -195,17 +195,24 @@ void BM_ListFilter200Batch(benchmark::State& state) {
 }
 BENCHMARK(BM_ListFilter200Batch);
 
+// What the gateway does for each catalog entry after a catalog change (policy::ListItem: its
+// path and resource), as new objects.
+std::vector<Value> BuildListItems(const Fixture& fx) {
+  std::vector<Value> items;
+  items.reserve(fx.list_resources.size());
+  for (size_t i = 0; i < fx.list_resources.size(); ++i) {
+    items.push_back(mcpgw::policy::ListItem(fx.list_paths[i], fx.list_resources[i]));
+  }
+  return items;
+}
+
 // The first tools/list of 200 tools after a catalog change: the gateway builds each item
 // (policy::ListItem: its path and resource), then decides them in one batch. Later lists reuse
 // the items (the gateway keeps them per catalog), which is BM_ListFilter200Batch.
 void BM_ListFilter200WithInputs(benchmark::State& state) {
   const Fixture& fx = Get();
   for (auto _ : state) {
-    std::vector<Value> items;
-    items.reserve(fx.list_resources.size());
-    for (size_t i = 0; i < fx.list_resources.size(); ++i) {
-      items.push_back(mcpgw::policy::ListItem(fx.list_paths[i], fx.list_resources[i]));
-    }
+    std::vector<Value> items = BuildListItems(fx);
     int visible = 0;
     for (const auto& r : fx.policy->EvalPathBatch(kAllow, fx.list_base, items, {})) {
       if (r && *r && (*r)->is_bool() && (*r)->as_bool()) visible++;
@@ -222,11 +229,7 @@ void BM_ListFilter200SecondList(benchmark::State& state) {
   const Fixture& fx = Get();
   for (auto _ : state) {
     state.PauseTiming();
-    std::vector<Value> items;
-    items.reserve(fx.list_resources.size());
-    for (size_t i = 0; i < fx.list_resources.size(); ++i) {
-      items.push_back(mcpgw::policy::ListItem(fx.list_paths[i], fx.list_resources[i]));
-    }
+    std::vector<Value> items = BuildListItems(fx);
     benchmark::DoNotOptimize(fx.policy->EvalPathBatch(kAllow, fx.list_base, items, {}));
     state.ResumeTiming();
     int visible = 0;

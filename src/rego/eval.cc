@@ -1682,9 +1682,6 @@ class Evaluator {
 class PolicyImpl : public Policy {
  public:
   explicit PolicyImpl(std::shared_ptr<CompiledPolicy> c) : c_(std::move(c)) {}
-  ~PolicyImpl() override = default;
-  PolicyImpl(const PolicyImpl&) = delete;
-  PolicyImpl& operator=(const PolicyImpl&) = delete;
 
   Result<std::vector<QueryResult>> Query(std::string_view query, const Value* input,
                                          const EvalOptions& options) const override {
@@ -1783,14 +1780,8 @@ class PolicyImpl : public Policy {
         continue;
       }
       if (memo) {
-        std::span<const size_t> computed = ev->ComputedStale().subspan(preloaded);
-        memo->docs.reserve(memo->docs.size() + static_cast<size_t>(std::count_if(
-                                                   computed.begin(), computed.end(),
-                                                   [&](size_t id) { return item_only[id] != 0; })));
-        for (size_t j = 0; j < computed.size(); ++j) {
-          if (item_only[computed[j]]) {
-            memo->docs.emplace_back(static_cast<int>(computed[j]), ev->CachedDocument(computed[j]));
-          }
+        for (size_t id : ev->ComputedStale().subspan(preloaded)) {
+          if (item_only[id]) memo->docs.emplace_back(static_cast<int>(id), ev->CachedDocument(id));
         }
       }
       out.emplace_back(std::move(v));
@@ -1871,32 +1862,33 @@ class PolicyImpl : public Policy {
   BatchMemo* MemoFor(std::span<const Value> items) const {
     const Value& first = items.front();
     const Object* key = first.is_object() ? &first.object() : nullptr;
+    auto seen = std::find_if(batch_memos_.begin(), batch_memos_.end(), [&](const BatchMemo& m) {
+      return m.first == key && m.items.size() == items.size() && !m.first_item.expired();
+    });
+    if (seen != batch_memos_.end()) {
+      seen->used = ++memo_clock_;
+      return &*seen;  // entries are checked item by item
+    }
+    // A new list takes the slot of a list nobody holds any more (a changed catalog), else a new
+    // slot, else the least recently used one.
+    auto gone = std::find_if(batch_memos_.begin(), batch_memos_.end(),
+                             [](const BatchMemo& m) { return m.first_item.expired(); });
     BatchMemo* pick = nullptr;
-    for (auto& m : batch_memos_) {
-      if (m.first == key && m.items.size() == items.size() && !m.first_item.expired()) {
-        pick = &m;
-        break;
-      }
-    }
-    for (auto& m : batch_memos_) {  // else a list nobody holds any more (a changed catalog)
-      if (pick) break;
-      if (m.first_item.expired()) pick = &m;
-    }
-    if (!pick && batch_memos_.size() < kBatchMemos) pick = &batch_memos_.emplace_back();
-    if (!pick) {
+    if (gone != batch_memos_.end()) {
+      pick = &*gone;
+    } else if (batch_memos_.size() < kBatchMemos) {
+      pick = &batch_memos_.emplace_back();
+    } else {
       pick = &*std::min_element(
           batch_memos_.begin(), batch_memos_.end(),
           [](const BatchMemo& a, const BatchMemo& b) { return a.used < b.used; });
     }
     pick->used = ++memo_clock_;
-    if (pick->first != key || pick->first_item.expired() || pick->items.size() != items.size()) {
-      pick->first = key;
-      pick->first_item = first.Weak();
-      pick->items.clear();
-      pick->items.resize(items.size());
-      return nullptr;
-    }
-    return pick;  // entries are checked item by item
+    pick->first = key;
+    pick->first_item = first.Weak();
+    pick->items.clear();
+    pick->items.resize(items.size());
+    return nullptr;
   }
 
   mutable std::mutex memo_mu_;
