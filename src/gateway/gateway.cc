@@ -1089,7 +1089,7 @@ class GatewayImpl : public Gateway {
         return refuse(jsonrpc::kInvalidParams, "Unknown tool: " + name, "", name);
       }
       policy::Resource res = ToolResource(name, *t);
-      json::object fwd = p;
+      json::object fwd = TakeParams(msg);  // `p` is not used after this
       fwd["name"] = t->name;
       auto call =
           MakePending(std::move(msg), t->server, std::move(fwd), name, std::move(request_id));
@@ -1105,7 +1105,7 @@ class GatewayImpl : public Gateway {
       const Target* t = catalog_.FindPrompt(name);
       if (!t) return refuse(jsonrpc::kInvalidParams, "Unknown prompt: " + name, "", name);
       policy::Resource res = PromptResource(name, *t);
-      json::object fwd = p;
+      json::object fwd = TakeParams(msg);  // `p` is not used after this
       fwd["name"] = t->name;
       auto call =
           MakePending(std::move(msg), t->server, std::move(fwd), name, std::move(request_id));
@@ -1314,6 +1314,14 @@ class GatewayImpl : public Gateway {
 
   // A copy of the call's arguments for its history row (the params go upstream); the history
   // writer redacts and hashes it, off the loop.
+  // A request's params object, moved out of the message to be forwarded (the message keeps its id
+  // and method, which are all a pending call reads of it afterwards); {} when it has none.
+  static json::object TakeParams(Message& msg) {
+    json::value* v = msg.obj().if_contains("params");
+    if (!v || !v->is_object()) return {};
+    return std::move(v->as_object());
+  }
+
   history::CallArguments ArgsFor(const std::string& tool, const json::object& params) const {
     history::CallArguments args;
     args.hash_only = SensitiveTool(tool);

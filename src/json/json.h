@@ -25,6 +25,9 @@ using boost::json::value;
 Result<value> Parse(std::string_view text, std::size_t max_depth = 64);
 
 inline std::string Serialize(const value& v) { return boost::json::serialize(v); }
+// The same for an object or array as it is (passed as a value, it would be copied into one first).
+inline std::string Serialize(const object& o) { return boost::json::serialize(o); }
+inline std::string Serialize(const array& a) { return boost::json::serialize(a); }
 
 // Appends `s` as a JSON string (quoted and escaped), byte for byte as Serialize writes a string.
 void AppendString(std::string& out, std::string_view s);

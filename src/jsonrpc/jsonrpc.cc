@@ -124,21 +124,34 @@ std::string MakeErrorResponse(const json::value& id, int code, std::string_view 
   return json::Serialize(o);
 }
 
+namespace {
+
+// {"jsonrpc":"2.0"[,"id":ID],"method":METHOD[,"params":PARAMS]}, written out directly rather than
+// built as an object first (which would copy the params).
+std::string MakeCall(const json::value* id, std::string_view method, const json::value& params) {
+  std::string out = "{\"jsonrpc\":\"2.0\"";
+  if (id) {
+    out += ",\"id\":";
+    out += json::Serialize(*id);
+  }
+  out += ",\"method\":";
+  json::AppendString(out, method);
+  if (!params.is_null()) {
+    out += ",\"params\":";
+    out += json::Serialize(params);
+  }
+  out += '}';
+  return out;
+}
+
+}  // namespace
+
 std::string MakeNotification(std::string_view method, const json::value& params) {
-  json::object o;
-  o["jsonrpc"] = "2.0";
-  o["method"] = method;
-  if (!params.is_null()) o["params"] = params;
-  return json::Serialize(o);
+  return MakeCall(nullptr, method, params);
 }
 
 std::string MakeRequest(const json::value& id, std::string_view method, const json::value& params) {
-  json::object o;
-  o["jsonrpc"] = "2.0";
-  o["id"] = id;
-  o["method"] = method;
-  if (!params.is_null()) o["params"] = params;
-  return json::Serialize(o);
+  return MakeCall(&id, method, params);
 }
 
 }  // namespace mcpgw::jsonrpc

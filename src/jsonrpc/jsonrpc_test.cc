@@ -99,5 +99,20 @@ TEST(JsonRpc, BuildsResponses) {
   EXPECT_FALSE(n->obj().contains("params"));
 }
 
+TEST(JsonRpc, BuildsRequestsAsAnObjectWouldSerialize) {
+  json::object params{{"name", "echo"}, {"arguments", {{"text", "a \"quoted\" \u00e9 \n"}}}};
+  EXPECT_EQ(MakeRequest(json::value(7), "tools/call", params),
+            json::Serialize(json::object{
+                {"jsonrpc", "2.0"}, {"id", 7}, {"method", "tools/call"}, {"params", params}}));
+  EXPECT_EQ(MakeRequest(json::value("r-1"), "ping", nullptr),
+            R"({"jsonrpc":"2.0","id":"r-1","method":"ping"})");
+  EXPECT_EQ(MakeNotification("odd \"method\"", json::object{{"k", 1}}),
+            R"({"jsonrpc":"2.0","method":"odd \"method\"","params":{"k":1}})");
+  auto r = Parse(MakeRequest(json::value(1), "tools/list", json::object{}));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->kind, Kind::kRequest);
+  EXPECT_TRUE(r->obj().at("params").as_object().empty());
+}
+
 }  // namespace
 }  // namespace mcpgw::jsonrpc
