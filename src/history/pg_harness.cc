@@ -10,11 +10,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 namespace mcpgw::history::testing {
@@ -131,6 +133,41 @@ struct ResultCloser {
   void operator()(PGresult* r) const { PQclear(r); }
 };
 
+// Whether process `pid` exists (one of another user's counts).
+bool Alive(long pid) {
+  return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
+}
+
+long ReadPid(const fs::path& file) {
+  std::ifstream in(file);
+  long pid = 0;
+  in >> pid;
+  return pid;
+}
+
+// Clusters left behind by test processes that died without stopping them (killed by a timeout,
+// aborted by a sanitizer): the server is stopped and the directory removed. Only directories
+// that name their owner (owner.pid, written by Create) are touched, and only a process whose
+// command line names the cluster's data directory is signalled.
+void ReapOrphans(const std::string& base) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(base, ec)) {
+    const fs::path& dir = entry.path();
+    if (dir.filename().string().rfind("mcpgw-pg-", 0) != 0) continue;
+    const long owner = ReadPid(dir / "owner.pid");
+    if (owner <= 0 || Alive(owner)) continue;
+    const fs::path data = dir / "data";
+    const long postmaster = ReadPid(data / "postmaster.pid");
+    std::ifstream cmd("/proc/" + std::to_string(postmaster) + "/cmdline", std::ios::binary);
+    std::string cmdline((std::istreambuf_iterator<char>(cmd)), std::istreambuf_iterator<char>());
+    if (Alive(postmaster) && cmdline.find(data.string()) != std::string::npos) {
+      ::kill(static_cast<pid_t>(postmaster), SIGQUIT);  // immediate shutdown
+      for (int i = 0; i < 100 && Alive(postmaster); ++i) ::usleep(50 * 1000);
+    }
+    fs::remove_all(dir, ec);
+  }
+}
+
 }  // namespace
 
 Result<std::unique_ptr<PgHarness>> PgHarness::Create(Options options) {
@@ -146,11 +183,13 @@ Result<std::unique_ptr<PgHarness>> PgHarness::Create(Options options) {
 
   const bool root = ::geteuid() == 0;
   std::string base = BaseDir(options.durable, root);
+  ReapOrphans(base);
   std::string tmpl = base + "/mcpgw-pg-XXXXXX";
   if (::mkdtemp(tmpl.data()) == nullptr) {
     return MakeError("mkdtemp " + tmpl + ": " + std::strerror(errno));
   }
   h->dir_ = tmpl;
+  std::ofstream(h->dir_ + "/owner.pid") << ::getpid() << '\n';
   h->data_dir_ = h->dir_ + "/data";
 
   if (root) {
