@@ -57,7 +57,8 @@ void BM_RequestPath(benchmark::State& state) {
       state.SkipWithError("tool not in catalog");
       break;
     }
-    json::object fwd = p;
+    // As the gateway does: the params move out of the message (no copy).
+    json::object fwd = std::move(m->obj()["params"].as_object());
     fwd["name"] = t->name;
     std::string wire = jsonrpc::MakeRequest(json::value(17), "tools/call", fwd);
     benchmark::DoNotOptimize(wire);
