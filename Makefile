@@ -44,22 +44,30 @@ policy-test: build
 	$(BUILD)/mcpgw policy test services/opa/policies services/opa/data tests/policies
 
 # Sanitized builds, each in a directory of its own:
-# - AddressSanitizer + UndefinedBehaviorSanitizer: the Rego engine (it parses and evaluates policy
-#   text: its unit tests and OPA's cases) and the history stores (SQLite and PostgreSQL bindings).
+# - AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer): the Rego engine (it parses and
+#   evaluates policy text: its unit tests and OPA's cases), the history stores (SQLite and
+#   PostgreSQL bindings), and the gateway built with them under the whole end-to-end suite (a
+#   report from any gateway process fails the target).
 # - ThreadSanitizer: the history recorder, whose writer and reader threads share queues with the
 #   event loop: its unit tests, then the gateway built with it under the end-to-end history tests
 #   (a race report in any gateway process fails the target).
-# ~9 min on 2 cores from scratch.
+# ~18 min on 2 cores from scratch.
 SANITIZE_BUILD ?= build-sanitize
 TSAN_BUILD ?= build-tsan
 sanitize-test:
 	@test -f $(SANITIZE_BUILD)/CMakeCache.txt || cmake -S . -B $(SANITIZE_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined"
-	cmake --build $(SANITIZE_BUILD) -j $(JOBS) --target rego_test rego_conformance history_test
+	cmake --build $(SANITIZE_BUILD) -j $(JOBS) --target rego_test rego_conformance history_test mcpgw
 	$(SANITIZE_BUILD)/src/rego/rego_test --gtest_brief=1
 	$(SANITIZE_BUILD)/rego_conformance tests/rego/opa-v1
 	$(SANITIZE_BUILD)/src/history/history_test --gtest_brief=1
+	rm -rf $(SANITIZE_BUILD)/reports && mkdir -p $(SANITIZE_BUILD)/reports
+	MCPGW_BIN=$(SANITIZE_BUILD)/mcpgw ASAN_OPTIONS="log_path=$(abspath $(SANITIZE_BUILD))/reports/asan" \
+	  UBSAN_OPTIONS="log_path=$(abspath $(SANITIZE_BUILD))/reports/ubsan print_stacktrace=1" \
+	  tests/integration/run.sh
+	@if ls $(SANITIZE_BUILD)/reports/* >/dev/null 2>&1; then cat $(SANITIZE_BUILD)/reports/*; \
+	  echo "sanitize-test: AddressSanitizer/UBSan reported an error in the gateway (above)"; exit 1; fi
 	@test -f $(TSAN_BUILD)/CMakeCache.txt || cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DCMAKE_CXX_FLAGS="-fsanitize=thread -fno-omit-frame-pointer" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread"
 	cmake --build $(TSAN_BUILD) -j $(JOBS) --target history_test mcpgw

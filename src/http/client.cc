@@ -99,10 +99,14 @@ class CallImpl : public ClientCall, public std::enable_shared_from_this<CallImpl
     if (finished_) return;
     finished_ = true;
     cb_ = {};
+    resolver_.cancel();
+    // The connection is closed but not freed: the aborted operation still reads into its buffer
+    // when its handler runs, and that handler holds this call (shared_from_this), so the
+    // connection goes with the call once the handler is done (AddressSanitizer: freed here, it
+    // was used after free when the gateway stopped with a request in flight).
     if (conn_) {
       beast::error_code ec;
       conn_->stream.socket().close(ec);
-      conn_.reset();
     }
   }
 

@@ -115,6 +115,9 @@ class AsioLoop : public Loop {
     TimerId id = ++next_timer_;
     auto timer = std::make_unique<asio::steady_timer>(ctx_, delay);
     timer->async_wait([this, id, fn = std::move(fn)](boost::system::error_code ec) {
+      // A cancelled timer is freed here, once its aborted handler has run (asio needs the timer
+      // object until then); destroying it inside its own handler is allowed.
+      if (cancelled_.erase(id) > 0) return;
       auto it = timers_.find(id);
       if (it == timers_.end()) return;
       timers_.erase(it);
@@ -125,15 +128,13 @@ class AsioLoop : public Loop {
   }
 
   void Cancel(TimerId id) override {
-    auto it = timers_.find(id);
-    if (it == timers_.end()) return;
-    // The handler runs later with operation_aborted and finds no entry; the timer object must
-    // outlive that handler, so hand it to a posted deleter.
-    auto timer = std::move(it->second);
-    timers_.erase(it);
-    timer->cancel();
-    auto* raw = timer.release();
-    asio::post(ctx_, [raw] { delete raw; });  // NOLINT: freed after its aborted handler ran
+    auto node = timers_.extract(id);
+    if (node.empty()) return;
+    // The handler runs later (with operation_aborted, or with success if the timer had already
+    // expired) and frees the timer without calling the function. Kept in cancelled_ rather than
+    // handed to a posted deleter, which leaked when the loop stopped before running it.
+    node.mapped()->cancel();
+    cancelled_.insert(std::move(node));
   }
 
   std::chrono::steady_clock::time_point Now() const override {
@@ -195,6 +196,7 @@ class AsioLoop : public Loop {
   bool waiting_ = false;
   std::map<int, std::function<void()>> handlers_;
   std::unordered_map<TimerId, std::unique_ptr<asio::steady_timer>> timers_;
+  std::unordered_map<TimerId, std::unique_ptr<asio::steady_timer>> cancelled_;  // see Cancel
   TimerId next_timer_ = 0;
   void* work_ = nullptr;
   std::chrono::steady_clock::time_point spin_until_{};
