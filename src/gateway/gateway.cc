@@ -1312,8 +1312,6 @@ class GatewayImpl : public Gateway {
     return given.empty() ? "r" + std::to_string(++request_counter_) : std::move(given);
   }
 
-  // A copy of the call's arguments for its history row (the params go upstream); the history
-  // writer redacts and hashes it, off the loop.
   // A request's params object, moved out of the message to be forwarded (the message keeps its id
   // and method, which are all a pending call reads of it afterwards); {} when it has none.
   static json::object TakeParams(Message& msg) {
@@ -1322,6 +1320,8 @@ class GatewayImpl : public Gateway {
     return std::move(v->as_object());
   }
 
+  // A copy of the call's arguments for its history row (calls the gateway answers itself); the
+  // history writer redacts and hashes it, off the loop.
   history::CallArguments ArgsFor(const std::string& tool, const json::object& params) const {
     history::CallArguments args;
     args.hash_only = SensitiveTool(tool);

@@ -158,11 +158,13 @@ void ReapOrphans(const std::string& base) {
     if (owner <= 0 || Alive(owner)) continue;
     const fs::path data = dir / "data";
     const long postmaster = ReadPid(data / "postmaster.pid");
-    std::ifstream cmd("/proc/" + std::to_string(postmaster) + "/cmdline", std::ios::binary);
-    std::string cmdline((std::istreambuf_iterator<char>(cmd)), std::istreambuf_iterator<char>());
-    if (Alive(postmaster) && cmdline.find(data.string()) != std::string::npos) {
-      ::kill(static_cast<pid_t>(postmaster), SIGQUIT);  // immediate shutdown
-      for (int i = 0; i < 100 && Alive(postmaster); ++i) ::usleep(50 * 1000);
+    if (Alive(postmaster)) {
+      std::ifstream cmd("/proc/" + std::to_string(postmaster) + "/cmdline", std::ios::binary);
+      std::string cmdline((std::istreambuf_iterator<char>(cmd)), std::istreambuf_iterator<char>());
+      if (cmdline.find(data.string()) != std::string::npos) {
+        ::kill(static_cast<pid_t>(postmaster), SIGQUIT);  // immediate shutdown
+        for (int i = 0; i < 100 && Alive(postmaster); ++i) ::usleep(50 * 1000);
+      }
     }
     fs::remove_all(dir, ec);
   }
